@@ -1,0 +1,64 @@
+"""What a judge format provides: prompts for a pair in one order, and a parser."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import cached_property
+from importlib import resources
+from typing import ClassVar
+
+from j1eval.types import Order, Pair, Parsed, Prompt
+
+TEMPLATE_PACKAGE = "j1eval.formats.templates"
+
+
+def load_template(filename: str) -> str:
+    """Read a prompt template shipped in ``j1eval/formats/templates``."""
+    return resources.files(TEMPLATE_PACKAGE).joinpath(filename).read_text(encoding="utf-8")
+
+
+def fill(template: str, **fields: str) -> str:
+    """Substitute ``{name}`` placeholders literally (responses may contain braces)."""
+    out = template
+    for key, value in fields.items():
+        out = out.replace("{" + key + "}", value)
+    return out
+
+
+class Format:
+    """Base class of a judge format. Subclasses register with ``@judge_format(name)``.
+
+    A pairwise format makes one prompt per (pair, order); a pointwise format makes
+    one prompt per response (slot A's, then slot B's) and decides the pair from the
+    two scores in :meth:`combine`.
+    """
+
+    name: ClassVar[str] = ""
+    template_file: ClassVar[str] = ""
+    pointwise: ClassVar[bool] = False
+    uses_scores: ClassVar[bool] = False  # Mean-Score@N rather than SC@N
+
+    @cached_property
+    def template(self) -> str:
+        return load_template(self.template_file)
+
+    @cached_property
+    def template_hash(self) -> str:
+        """sha256 of the template text (first 16 hex digits); recorded in every output."""
+        return hashlib.sha256(self.template.encode("utf-8")).hexdigest()[:16]
+
+    def prompts(self, pair: Pair, order: Order) -> list[Prompt]:
+        raise NotImplementedError
+
+    def parse(self, text: str, finish_reason: str = "stop") -> Parsed:
+        """Classify one output. Never raises."""
+        raise NotImplementedError
+
+    def combine(self, parts: Sequence[Parsed]) -> Parsed:
+        """Turn the parsed outputs of one (pair, order)'s prompts into one judgment."""
+        return parts[0]
+
+    def aggregate(self, samples: Sequence[Parsed]) -> Parsed:
+        """Combine N sampled judgments: SC@N (majority verdict) or Mean-Score@N."""
+        raise NotImplementedError
