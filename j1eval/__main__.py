@@ -1,0 +1,5 @@
+import sys
+
+from j1eval.cli import main
+
+sys.exit(main())

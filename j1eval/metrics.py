@@ -1,0 +1,279 @@
+"""Accuracy and position-bias figures from per (pair, order) verdicts.
+
+One table, one row per pair, is built from the verdicts (:func:`pair_table`);
+every figure is then a weighted mean over groups of a per-pair ratio, computed in
+vectorised form, with a seeded Poisson bootstrap (resampling pairs) for its 95%
+interval. See :class:`j1eval.benchmarks.base.Figure`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from j1eval.benchmarks.base import Benchmark, Figure
+from j1eval.types import ORDERS, Order, Pair
+
+N_BOOTSTRAP = 1000
+CI_LEVEL = 0.95
+
+#: Generic figures, in the order they are reported.
+GENERIC_FIGURES = (
+    "acc_ab",
+    "acc_ba",
+    "acc_consistent",
+    "acc_single",
+    "flip_rate",
+    "position_consistency",
+    "slot_a_rate",
+    "tie_rate",
+    "parse_failure_rate",
+    "truncation_rate",
+)
+
+
+def single_order(pair_id: str, seed: int) -> Order:
+    """J1's single random order for a pair: a seeded hash, stable across runs and machines."""
+    digest = hashlib.sha256(f"{seed}:{pair_id}".encode()).digest()
+    return "ab" if digest[0] % 2 == 0 else "ba"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A pooled ratio: sum(num) / sum(den) within each group (den counts, e.g. judgments)."""
+
+    num: pd.Series
+    den: pd.Series
+    groups: pd.Series | None = None
+    weights: Mapping[str, float] | None = None
+    required: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, figure: Figure) -> Ratio:
+        values = figure.values.astype(float)
+        present = values.notna()
+        return cls(values.where(present, 0.0), present.astype(float), figure.groups, figure.weights, figure.required)
+
+
+def pair_table(
+    pairs: Iterable[Pair],
+    verdicts: pd.DataFrame,
+    benchmark: Benchmark | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per judged pair, with per-order verdicts and correctness columns.
+
+    ``verdicts`` has one row per (pair_id, order) with columns ``verdict`` (A, B,
+    tie or None) and optionally ``failure`` (then ``failure_ab``/``failure_ba``
+    columns are added and a truncation rate is reported). Pairs with no verdict row
+    are left out.
+    """
+    pairs = list(pairs)
+    base = pd.DataFrame(
+        {
+            "pair_id": [p.pair_id for p in pairs],
+            "subset": [p.subset for p in pairs],
+            "label": [p.label for p in pairs],
+        }
+    )
+    if benchmark is not None:
+        extra = pd.DataFrame([benchmark.pair_columns(p) for p in pairs], index=base.index)
+        base = pd.concat([base, extra], axis=1)
+    judged_ids = set(verdicts["pair_id"])
+    table = base[base["pair_id"].isin(judged_ids)].reset_index(drop=True)
+    has_failure = "failure" in verdicts.columns
+    for order in ORDERS:
+        part = verdicts[verdicts["order"] == order].set_index("pair_id")
+        verdict = table["pair_id"].map(part["verdict"])
+        judged = table["pair_id"].isin(part.index)
+        verdict = verdict.where(judged, None).astype(object)
+        verdict = verdict.where(verdict.notna(), None)
+        good = np.where((table["label"] == 1) == (order == "ab"), "A", "B")
+        bad = np.where(good == "A", "B", "A")
+        correct = (verdict == good).astype(float).where(judged)
+        points = (verdict == good).astype(float) - (verdict == bad).astype(float)
+        table[f"judged_{order}"] = judged
+        table[f"verdict_{order}"] = verdict
+        table[f"correct_{order}"] = correct
+        table[f"points_{order}"] = points.where(judged)
+        if has_failure:  # failure classes are optional in a judgments file
+            failure = table["pair_id"].map(part["failure"])
+            table[f"failure_{order}"] = failure.where(judged & failure.notna(), None).astype(object)
+    chosen = np.array([single_order(pid, seed) for pid in table["pair_id"]], dtype=object)
+    # The seeded order where the pair has it; otherwise the one order that was judged.
+    chosen = np.where(
+        chosen == "ab", np.where(table["judged_ab"], "ab", "ba"), np.where(table["judged_ba"], "ba", "ab")
+    )
+    table["single_order"] = chosen
+    is_ab = chosen == "ab"
+    table["verdict_single"] = np.where(is_ab, table["verdict_ab"], table["verdict_ba"])
+    table["correct_single"] = np.where(is_ab, table["correct_ab"], table["correct_ba"])
+    points_single = pd.Series(np.where(is_ab, table["points_ab"], table["points_ba"]), index=table.index)
+    table["halfcredit_single"] = (points_single + 1) / 2  # 1 correct, 0.5 tie or none, 0 wrong
+    both = table["judged_ab"] & table["judged_ba"]
+    table["correct_both"] = (table["correct_ab"] * table["correct_ba"]).where(both)
+    return table
+
+
+def _response_picked(verdict: pd.Series, order: Order) -> pd.Series:
+    first, second = (1.0, 2.0) if order == "ab" else (2.0, 1.0)
+    return pd.Series(np.select([verdict == "A", verdict == "B"], [first, second], np.nan), index=verdict.index)
+
+
+def generic_figures(table: pd.DataFrame) -> dict[str, Ratio]:
+    """The benchmark-independent figures as ratios over the pair table."""
+    idx = table.index
+    both = table["judged_ab"] & table["judged_ba"]
+    pick_ab = _response_picked(table["verdict_ab"], "ab")
+    pick_ba = _response_picked(table["verdict_ba"], "ba")
+    decisive_both = pick_ab.notna() & pick_ba.notna()
+    flip = (decisive_both & (pick_ab != pick_ba)).astype(float).where(both)
+
+    # Shi et al. (2024): consistent / (consistent + primacy + recency); pairs with a
+    # missing verdict are left out, and so is a pair with one tie and one pick.
+    v_ab, v_ba = table["verdict_ab"], table["verdict_ba"]
+    consistent = (decisive_both & (pick_ab == pick_ba)) | ((v_ab == "tie") & (v_ba == "tie"))
+    primacy = (v_ab == "A") & (v_ba == "A")
+    recency = (v_ab == "B") & (v_ba == "B")
+    pc = pd.Series(np.where(consistent, 1.0, np.where(primacy | recency, 0.0, np.nan)), index=idx).where(both)
+
+    judged = {o: table[f"judged_{o}"].astype(float) for o in ORDERS}
+    n_judged = judged["ab"] + judged["ba"]
+
+    def count(predicate) -> pd.Series:
+        return sum((predicate(o) & table[f"judged_{o}"]).astype(float) for o in ORDERS)
+
+    decisive = count(lambda o: table[f"verdict_{o}"].isin(["A", "B"]))
+    figures: dict[str, Ratio] = {
+        "acc_ab": Ratio.of(Figure(table["correct_ab"])),
+        "acc_ba": Ratio.of(Figure(table["correct_ba"])),
+        "acc_consistent": Ratio.of(Figure(table["correct_both"])),
+        "acc_single": Ratio.of(Figure(table["correct_single"])),
+        "flip_rate": Ratio.of(Figure(flip)),
+        "position_consistency": Ratio.of(Figure(pc)),
+        "slot_a_rate": Ratio(count(lambda o: table[f"verdict_{o}"] == "A"), decisive),
+        "tie_rate": Ratio(count(lambda o: table[f"verdict_{o}"] == "tie"), n_judged),
+        "parse_failure_rate": Ratio(count(lambda o: table[f"verdict_{o}"].isna()), n_judged),
+    }
+    if "failure_ab" in table.columns:
+        figures["truncation_rate"] = Ratio(count(lambda o: table[f"failure_{o}"] == "truncated"), n_judged)
+    return figures
+
+
+@dataclass
+class _Component:
+    figure: str
+    group: str
+    weight: float
+
+
+def _evaluate(ratios: Mapping[str, Ratio], n_boot: int, seed: int) -> dict[str, dict[str, Any]]:
+    """Point estimates, missing groups and bootstrap intervals for each ratio."""
+    components: list[_Component] = []
+    num_cols: list[np.ndarray] = []
+    den_cols: list[np.ndarray] = []
+    out: dict[str, dict[str, Any]] = {}
+    for name, ratio in ratios.items():
+        num = ratio.num.to_numpy(dtype=float)
+        den = ratio.den.to_numpy(dtype=float)
+        if ratio.groups is None:
+            keys = np.zeros(len(num), dtype=object)
+            names = ["all"]
+            keys[:] = "all"
+        else:
+            keys = ratio.groups.to_numpy(dtype=object)
+            names = sorted({str(k) for k in keys[den > 0]} | set(ratio.weights or {}))
+        weights = dict(ratio.weights) if ratio.weights is not None else {g: 1.0 for g in names}
+        present = [g for g in names if g in weights and den[keys == g].sum() > 0]
+        missing = sorted(g for g in ratio.required if g not in present)
+        total = sum(weights[g] for g in present)
+        if not present or total <= 0:
+            out[name] = {"value": None, "missing": missing}
+            continue
+        value = 0.0
+        for g in present:
+            mask = keys == g
+            value += weights[g] / total * num[mask].sum() / den[mask].sum()
+            components.append(_Component(name, g, weights[g]))
+            num_cols.append(np.where(mask, num, 0.0))
+            den_cols.append(np.where(mask, den, 0.0))
+        out[name] = {"value": float(value), "missing": missing}
+    if not components or n_boot <= 0:
+        return out
+    num_m = np.stack(num_cols, axis=1)
+    den_m = np.stack(den_cols, axis=1)
+    rng = np.random.default_rng(seed)
+    n = num_m.shape[0]
+    chunk = max(1, min(n_boot, 2_000_000 // max(n, 1)))
+    draws: list[np.ndarray] = []
+    done = 0
+    while done < n_boot:
+        size = min(chunk, n_boot - done)
+        w = rng.poisson(1.0, size=(size, n)).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            draws.append((w @ num_m) / (w @ den_m))
+        done += size
+    per_comp = np.concatenate(draws, axis=0)  # (n_boot, n_components)
+    weight_vec = np.array([c.weight for c in components])
+    for name in out:
+        cols = [i for i, c in enumerate(components) if c.figure == name]
+        if not cols:
+            continue
+        vals = per_comp[:, cols]
+        w = np.where(np.isnan(vals), 0.0, weight_vec[cols])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = np.nansum(vals * w, axis=1) / w.sum(axis=1)
+        est = est[np.isfinite(est)]
+        if len(est):
+            alpha = (1 - CI_LEVEL) / 2
+            lo, hi = np.quantile(est, [alpha, 1 - alpha])
+            out[name]["ci"] = [float(lo), float(hi)]
+    return out
+
+
+def compute_figures(
+    table: pd.DataFrame,
+    benchmark: Benchmark | None = None,
+    *,
+    n_boot: int = N_BOOTSTRAP,
+    seed: int = 0,
+    check_required: bool = True,
+) -> dict[str, Any]:
+    """All figures for one set of pairs: ``{name: value, ..., "ci": {name: [lo, hi]}}``.
+
+    A figure with nothing to count (e.g. two-order figures when one order was run)
+    is absent. A benchmark figure whose required groups are missing is ``None``,
+    with ``<name>_partial`` (the mean over the groups present) and ``missing``.
+    """
+    ratios: dict[str, Ratio] = dict(generic_figures(table))
+    if benchmark is not None and len(table):
+        for name, figure in benchmark.figures(table).items():
+            ratios[name] = Ratio.of(figure)
+    evaluated = _evaluate(ratios, n_boot, seed)
+    result: dict[str, Any] = {
+        "n_pairs": int(len(table)),
+        "n_judgments": int(table["judged_ab"].sum() + table["judged_ba"].sum()) if len(table) else 0,
+        "n_both_orders": int((table["judged_ab"] & table["judged_ba"]).sum()) if len(table) else 0,
+    }
+    ci: dict[str, list[float]] = {}
+    missing: set[str] = set()
+    for name, ev in evaluated.items():
+        if ev["value"] is None:
+            continue
+        if check_required and ev["missing"]:
+            result[name] = None
+            result[f"{name}_partial"] = ev["value"]
+            missing.update(ev["missing"])
+        else:
+            result[name] = ev["value"]
+        if "ci" in ev:
+            ci[name] = ev["ci"]
+    if missing:
+        result["missing"] = sorted(missing)
+    result["ci"] = ci
+    return result

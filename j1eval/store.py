@@ -1,0 +1,111 @@
+"""The run directory: an append-only ``judgments.jsonl``, its resume index, the manifest.
+
+Each finished judgment is one JSON line, written and flushed as it arrives, so a
+run killed at any moment loses at most the judgments in flight. A partial last
+line (a kill mid-write, a full disk) is cut off on the next open.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from j1eval.errors import InputError, SetupError
+
+JUDGMENTS_FILE = "judgments.jsonl"
+MANIFEST_FILE = "manifest.json"
+RESULTS_FILE = "results.json"
+
+
+class JudgmentStore:
+    """Append-only store of judgments keyed by their cache key."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / JUDGMENTS_FILE
+        self._fh = None
+        self.keys: set[str] = set()
+
+    def open(self) -> JudgmentStore:
+        """Create the directory if needed, repair a partial last line, index what is done."""
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SetupError(f"cannot create run directory {self.run_dir}: {exc.strerror}") from None
+        if self.path.exists():
+            self._drop_partial_tail()
+            self.keys = {rec["key"] for rec in self.records() if "key" in rec}
+        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
+        return self
+
+    def _drop_partial_tail(self) -> None:
+        with open(self.path, "rb+") as fh:
+            data = fh.read()
+            if data and not data.endswith(b"\n"):
+                fh.truncate(data.rfind(b"\n") + 1)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every stored judgment, in the order written."""
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"corrupt judgment ({exc.msg})", path=self.path, record=f"line {lineno}") from None
+
+    def append(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Write finished judgments and flush them to disk."""
+        assert self._fh is not None, "store is not open"
+        try:
+            for rec in records:
+                self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                self.keys.add(rec["key"])
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:
+            reason = "disk full" if exc.errno == errno.ENOSPC else exc.strerror
+            raise SetupError(
+                f"cannot write {self.path} ({reason}); judgments already written are kept: "
+                "free space and rerun the same command to resume"
+            ) from None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> JudgmentStore:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / MANIFEST_FILE
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"corrupt manifest ({exc.msg})", path=path) from None
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON through a temporary file and a rename: never half-written."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = "disk full" if exc.errno == errno.ENOSPC else exc.strerror
+        raise SetupError(f"cannot write {path} ({reason})") from None
