@@ -73,37 +73,42 @@ def pair_table(
     columns are added and a truncation rate is reported). Pairs with no verdict row
     are left out.
     """
-    pairs = list(pairs)
-    base = pd.DataFrame(
-        {
-            "pair_id": [p.pair_id for p in pairs],
-            "subset": [p.subset for p in pairs],
-            "label": [p.label for p in pairs],
-        }
-    )
-    if benchmark is not None:
-        extra = pd.DataFrame([benchmark.pair_columns(p) for p in pairs], index=base.index)
-        base = pd.concat([base, extra], axis=1)
-    judged_ids = set(verdicts["pair_id"])
-    table = base[base["pair_id"].isin(judged_ids)].reset_index(drop=True)
     has_failure = "failure" in verdicts.columns
+    # Plain dict lookups: far faster than pandas string-array joins at a million rows.
+    found: dict[tuple[str, str], tuple[Any, Any]] = dict(
+        zip(
+            zip(verdicts["pair_id"].tolist(), verdicts["order"].tolist(), strict=True),
+            zip(
+                verdicts["verdict"].tolist(),
+                verdicts["failure"].tolist() if has_failure else [None] * len(verdicts),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
+    judged_ids = {pid for pid, _ in found}
+    pairs = [p for p in pairs if p.pair_id in judged_ids]
+    ids = [p.pair_id for p in pairs]
+    table = pd.DataFrame(
+        {"pair_id": np.array(ids, dtype=object), "subset": [p.subset for p in pairs], "label": [p.label for p in pairs]}
+    )
+    if benchmark is not None and pairs:
+        extra = pd.DataFrame([benchmark.pair_columns(p) for p in pairs], index=table.index)
+        table = pd.concat([table, extra], axis=1)
+    label_one = table["label"].to_numpy() == 1
     for order in ORDERS:
-        part = verdicts[verdicts["order"] == order].set_index("pair_id")
-        verdict = table["pair_id"].map(part["verdict"])
-        judged = table["pair_id"].isin(part.index)
-        verdict = verdict.where(judged, None).astype(object)
-        verdict = verdict.where(verdict.notna(), None)
-        good = np.where((table["label"] == 1) == (order == "ab"), "A", "B")
+        cells = [found.get((pid, order), _ABSENT) for pid in ids]
+        judged = np.array([c is not _ABSENT for c in cells], dtype=bool)
+        verdict = np.array([None if c is _ABSENT else _clean(c[0]) for c in cells], dtype=object)
+        good = np.where(label_one == (order == "ab"), "A", "B")
         bad = np.where(good == "A", "B", "A")
-        correct = (verdict == good).astype(float).where(judged)
-        points = (verdict == good).astype(float) - (verdict == bad).astype(float)
+        is_good = (verdict == good).astype(float)
         table[f"judged_{order}"] = judged
         table[f"verdict_{order}"] = verdict
-        table[f"correct_{order}"] = correct
-        table[f"points_{order}"] = points.where(judged)
+        table[f"correct_{order}"] = np.where(judged, is_good, np.nan)
+        table[f"points_{order}"] = np.where(judged, is_good - (verdict == bad), np.nan)
         if has_failure:  # failure classes are optional in a judgments file
-            failure = table["pair_id"].map(part["failure"])
-            table[f"failure_{order}"] = failure.where(judged & failure.notna(), None).astype(object)
+            table[f"failure_{order}"] = np.array([None if c is _ABSENT else _clean(c[1]) for c in cells], dtype=object)
     chosen = np.array([single_order(pid, seed) for pid in table["pair_id"]], dtype=object)
     # The seeded order where the pair has it; otherwise the one order that was judged.
     chosen = np.where(
@@ -118,6 +123,14 @@ def pair_table(
     both = table["judged_ab"] & table["judged_ba"]
     table["correct_both"] = (table["correct_ab"] * table["correct_ba"]).where(both)
     return table
+
+
+_ABSENT: Any = object()  # marks an order that was not judged
+
+
+def _clean(value: Any) -> Any:
+    """None for missing values (None or NaN), else the value."""
+    return None if value is None or (isinstance(value, float) and value != value) else value
 
 
 def _response_picked(verdict: pd.Series, order: Order) -> pd.Series:
@@ -205,19 +218,16 @@ def _evaluate(ratios: Mapping[str, Ratio], n_boot: int, seed: int) -> dict[str, 
         out[name] = {"value": float(value), "missing": missing}
     if not components or n_boot <= 0:
         return out
-    num_m = np.stack(num_cols, axis=1)
-    den_m = np.stack(den_cols, axis=1)
+    # Poisson bootstrap over pairs. Pairs with the same (num, den) in every component
+    # are interchangeable, so the draw is made per distinct row pattern: a sum of
+    # independent Poisson(1) weights is Poisson(count). Same distribution, a tiny matrix.
+    both = np.concatenate([np.stack(num_cols, axis=1), np.stack(den_cols, axis=1)], axis=1)
+    patterns, counts = np.unique(both, axis=0, return_counts=True)
+    k = len(components)
     rng = np.random.default_rng(seed)
-    n = num_m.shape[0]
-    chunk = max(1, min(n_boot, 2_000_000 // max(n, 1)))
-    draws: list[np.ndarray] = []
-    done = 0
-    while done < n_boot:
-        size = min(chunk, n_boot - done)
-        w = rng.poisson(1.0, size=(size, n)).astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            draws.append((w @ num_m) / (w @ den_m))
-        done += size
+    weights_draw = rng.poisson(counts.astype(float), size=(n_boot, len(counts))).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        draws = [(weights_draw @ patterns[:, :k]) / (weights_draw @ patterns[:, k:])]
     per_comp = np.concatenate(draws, axis=0)  # (n_boot, n_components)
     weight_vec = np.array([c.weight for c in components])
     for name in out:
