@@ -1,0 +1,118 @@
+"""Significance tests for judge reports (scipy).
+
+- :func:`mcnemar`: exact McNemar test between two judges on the pairs both judged,
+  on per-pair correctness under a benchmark's J1 protocol (correct in the single
+  seeded order, or correct in both orders). The exact test is a two-sided binomial
+  test of the discordant pairs against 1/2.
+- :func:`slot_preference`: two-sided binomial test of the share of decisive
+  verdicts (both orders pooled) that pick slot A, against 1/2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+#: Per-pair correctness column of :func:`j1eval.metrics.pair_table` for each J1 protocol.
+PROTOCOL_COLUMNS = {"single": "correct_single", "consistent": "correct_both"}
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """Paired comparison of judges 1 and 2 on ``n`` pairs both judged.
+
+    ``n10``: judge 1 right and judge 2 wrong; ``n01``: judge 1 wrong and judge 2 right.
+    """
+
+    n: int
+    n11: int
+    n10: int
+    n01: int
+    n00: int
+    p_value: float
+
+    @property
+    def acc_1(self) -> float | None:
+        return (self.n11 + self.n10) / self.n if self.n else None
+
+    @property
+    def acc_2(self) -> float | None:
+        return (self.n11 + self.n01) / self.n if self.n else None
+
+
+@dataclass(frozen=True)
+class BinomialResult:
+    """``k`` successes out of ``n`` trials, the Clopper-Pearson 95% interval and the two-sided p-value."""
+
+    k: int
+    n: int
+    p_value: float
+    ci: tuple[float, float] | None
+
+    @property
+    def rate(self) -> float | None:
+        return self.k / self.n if self.n else None
+
+
+def mcnemar_exact_p(n10: int, n01: int) -> float:
+    """Exact two-sided McNemar p-value: binomial test of ``n10`` of ``n10 + n01`` against 1/2."""
+    n = n10 + n01
+    if n == 0:
+        return 1.0
+    return float(binomtest(n10, n, 0.5, alternative="two-sided").pvalue)
+
+
+def mcnemar(correct_1: pd.Series, correct_2: pd.Series) -> McNemarResult:
+    """Exact McNemar test on two per-pair correctness series (index: pair id; 1, 0 or NaN).
+
+    Only pairs with a correctness value for both judges count.
+    """
+    joined = pd.concat([correct_1.rename("c1"), correct_2.rename("c2")], axis=1, join="inner").dropna()
+    c1 = joined["c1"].to_numpy(dtype=float) > 0.5
+    c2 = joined["c2"].to_numpy(dtype=float) > 0.5
+    n11 = int(np.sum(c1 & c2))
+    n10 = int(np.sum(c1 & ~c2))
+    n01 = int(np.sum(~c1 & c2))
+    n00 = int(np.sum(~c1 & ~c2))
+    return McNemarResult(len(joined), n11, n10, n01, n00, mcnemar_exact_p(n10, n01))
+
+
+def binomial(k: int, n: int, p: float = 0.5) -> BinomialResult:
+    """Two-sided exact binomial test of ``k`` of ``n`` against ``p``, with a Clopper-Pearson 95% interval."""
+    if n == 0:
+        return BinomialResult(0, 0, 1.0, None)
+    result = binomtest(k, n, p, alternative="two-sided")
+    ci = result.proportion_ci(confidence_level=0.95, method="exact")
+    return BinomialResult(k, n, float(result.pvalue), (float(ci.low), float(ci.high)))
+
+
+def slot_preference(verdicts: Iterable[str | None]) -> BinomialResult:
+    """Slot-A share of the decisive verdicts ("A"/"B"; ties and missing verdicts left out) against 1/2."""
+    values = list(verdicts)
+    n_a = sum(v == "A" for v in values)
+    n_b = sum(v == "B" for v in values)
+    return binomial(n_a, n_a + n_b)
+
+
+def pair_correctness(table: pd.DataFrame, protocol: str) -> pd.Series:
+    """Per-pair correctness under a J1 protocol ("single" or "consistent"), indexed by pair id."""
+    try:
+        column = PROTOCOL_COLUMNS[protocol]
+    except KeyError:
+        raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOL_COLUMNS)}") from None
+    return pd.Series(table[column].to_numpy(dtype=float), index=table["pair_id"].to_numpy(), name=column)
+
+
+def format_p(p: float | None) -> str:
+    """A p-value for a table: three significant digits, '<1e-4' below that."""
+    if p is None or (isinstance(p, float) and np.isnan(p)):
+        return "—"
+    if p < 1e-4:
+        return "<1e-4"
+    if p >= 0.01:
+        return f"{p:.3f}"
+    return f"{p:.2g}" if p < 0.001 else f"{p:.4f}"
