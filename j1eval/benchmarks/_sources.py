@@ -1,0 +1,253 @@
+"""Shared helpers of the benchmark loaders: record files, the Hugging Face hub, errors.
+
+Every reader returns ``(location, record)`` tuples, where ``location`` names the
+record in error messages: ``"line N"`` (1-based) for JSONL, ``"row N"`` (0-based)
+for JSON lists, parquet files and hub datasets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from j1eval.benchmarks.base import DATA_DIR_ENV, sha256_file
+from j1eval.errors import DataNotFoundError, InputError
+
+Record = dict[str, Any]
+Located = tuple[str, Record]
+
+#: Suffixes the generic reader understands.
+RECORD_SUFFIXES = (".jsonl", ".json", ".parquet")
+#: Seconds to wait for the hub endpoint before calling it unreachable.
+HUB_PROBE_TIMEOUT_S = 3.0
+#: Set to 1 to never contact the hub (tests, air-gapped machines).
+NO_HUB_ENV = "J1EVAL_NO_HUB"
+
+_TRUE = ("1", "true", "yes", "on")
+_hub_probe: dict[str, str | None] = {}  # endpoint -> None (reachable) or the reason it is not
+
+
+class HubError(Exception):
+    """The hub dataset could not be loaded; the message is one line."""
+
+
+def one_line(text: object, limit: int = 240) -> str:
+    """``text`` on one line, shortened to ``limit`` characters."""
+    flat = re.sub(r"\s+", " ", str(text)).strip()
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- files
+
+
+def read_jsonl(path: Path) -> list[Located]:
+    """The objects of a JSONL file, one per non-blank line."""
+    out: list[Located] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                loc = f"line {n}"
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=path, record=loc) from None
+                if not isinstance(rec, dict):
+                    raise InputError(f"expected a JSON object, got {type(rec).__name__}", path=path, record=loc)
+                out.append((loc, rec))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({one_line(exc)})", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or one_line(exc)}", path=path) from None
+    return out
+
+
+def read_json_list(path: Path) -> list[Located]:
+    """The objects of a JSON file holding one list of objects."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({one_line(exc)})", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or one_line(exc)}", path=path) from None
+    if not isinstance(data, list):
+        raise InputError(f"expected a JSON list of objects, got {type(data).__name__}", path=path)
+    return _objects(data, path)
+
+
+def read_parquet(path: Path) -> list[Located]:
+    """The rows of a parquet file as plain Python objects (lists and dicts for nested columns)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_table(path).to_pylist()
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"not a readable parquet file: {one_line(exc)}", path=path) from None
+    return _objects(rows, path)
+
+
+def read_records(path: Path) -> list[Located]:
+    """Records of a ``.jsonl``, ``.json`` (a list) or ``.parquet`` file."""
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return read_jsonl(path)
+    if suffix == ".json":
+        return read_json_list(path)
+    if suffix == ".parquet":
+        return read_parquet(path)
+    raise InputError(f"unsupported file type {suffix!r} (expected one of {', '.join(RECORD_SUFFIXES)})", path=path)
+
+
+def _objects(items: Iterable[Any], where: object) -> list[Located]:
+    out: list[Located] = []
+    for i, rec in enumerate(items):
+        if not isinstance(rec, dict):
+            raise InputError(f"expected an object, got {type(rec).__name__}", path=where, record=f"row {i}")
+        out.append((f"row {i}", rec))
+    return out
+
+
+def find_files(folder: Path | None, patterns: Iterable[str], recursive: bool = False) -> list[Path]:
+    """Files in ``folder`` matching any glob pattern, sorted by relative path (a stable order)."""
+    if folder is None or not folder.is_dir():
+        return []
+    found: set[Path] = set()
+    for pattern in patterns:
+        found.update(p for p in (folder.rglob(pattern) if recursive else folder.glob(pattern)) if p.is_file())
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def hashes(files: Iterable[Path]) -> dict[str, str]:
+    """``{path: sha256}`` for the files read."""
+    return {str(f): sha256_file(f) for f in files}
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def field(
+    rec: Record, name: str, where: object, loc: str, kind: type | tuple[type, ...] = str, nullable: bool = False
+) -> Any:
+    """``rec[name]``, checked present, not null (unless ``nullable``) and of type ``kind`` (a bool is not an int)."""
+    if name not in rec:
+        raise InputError("missing", path=where, record=loc, field=name)
+    value = rec[name]
+    if value is None:
+        if nullable:
+            return None
+        raise InputError("is null", path=where, record=loc, field=name)
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise InputError(f"expected {names}, got {type(value).__name__}", path=where, record=loc, field=name)
+    return value
+
+
+def ab_label(rec: Record, where: object, loc: str, name: str = "label") -> int:
+    """1 for ``"A>B"``, 2 for ``"B>A"``; anything else is an input error."""
+    value = field(rec, name, where, loc, str)
+    if value == "A>B":
+        return 1
+    if value == "B>A":
+        return 2
+    raise InputError(f"expected 'A>B' or 'B>A', got {value!r}", path=where, record=loc, field=name)
+
+
+def id_text(rec: Record, name: str, where: object, loc: str) -> str:
+    """An id field (string or integer) as text."""
+    return str(field(rec, name, where, loc, (str, int)))
+
+
+class UniqueIds:
+    """Rejects a pair id seen before, naming both places."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def add(self, pair_id: str, where: object, loc: str, name: str = "pair_id") -> None:
+        first = self._seen.get(pair_id)
+        if first is not None:
+            raise InputError(
+                f"duplicate pair id {pair_id!r} (first seen at {first})", path=where, record=loc, field=name
+            )
+        self._seen[pair_id] = f"{where}, {loc}"
+
+
+# --------------------------------------------------------------------------- hub
+
+
+def hub_source(dataset_id: str, revision: str) -> str:
+    """The ``source`` string of data read from the hub."""
+    return f"hf:{dataset_id}@{revision}"
+
+
+def _offline_mode() -> bool:
+    return any(os.environ.get(v, "").lower() in _TRUE for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def hub_unreachable() -> str | None:
+    """Why the hub cannot be used now, or None. The endpoint is probed once per process.
+
+    With ``HF_HUB_OFFLINE=1`` no probe is made: ``datasets`` then reads its local cache.
+    """
+    if os.environ.get(NO_HUB_ENV, "").lower() in _TRUE:
+        return f"disabled by {NO_HUB_ENV}"
+    if _offline_mode():
+        return None
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    if endpoint not in _hub_probe:
+        import httpx
+
+        try:
+            httpx.head(endpoint, timeout=HUB_PROBE_TIMEOUT_S)
+            _hub_probe[endpoint] = None
+        except Exception as exc:  # any failure means "unreachable"
+            _hub_probe[endpoint] = f"{endpoint} unreachable ({one_line(exc, 120)})"
+    return _hub_probe[endpoint]
+
+
+def load_hub(dataset_id: str, split: str, revision: str) -> list[Located]:
+    """Rows of a hub dataset split via ``datasets``; raises :class:`HubError` with a one-line reason."""
+    reason = hub_unreachable()
+    if reason:
+        raise HubError(reason)
+    try:
+        import datasets
+    except ImportError:
+        raise HubError("the 'datasets' package is not installed (pip install 'j1eval[hf]')") from None
+    try:
+        ds = datasets.load_dataset(dataset_id, split=split, revision=revision)
+        rows = ds.to_list()
+    except Exception as exc:  # network, auth, a missing split: all mean "not available"
+        raise HubError(one_line(f"{type(exc).__name__}: {exc}")) from None
+    return _objects(rows, hub_source(dataset_id, revision))
+
+
+# --------------------------------------------------------------------------- not found
+
+
+def data_not_found(
+    title: str, what: str, folder: str, data_dir: Path | None, hub: str | None = None
+) -> DataNotFoundError:
+    """The one-line error for data found neither locally nor on the hub.
+
+    ``what`` says which files to get and from where; ``hub`` is the reason the hub
+    failed (None: the benchmark has no hub copy).
+    """
+    if data_dir is not None:
+        where = f"into {data_dir / folder}/, or pass another --data-dir"
+    else:
+        where = f"into DATA_DIR/{folder}/ and pass --data-dir DATA_DIR (or set {DATA_DIR_ENV})"
+    msg = f"{title} data not found: put {what} {where}"
+    if hub:
+        msg += f" ({hub})"
+    return DataNotFoundError(one_line(msg, 1000))

@@ -1,0 +1,72 @@
+"""FollowBenchEval (EvalPlanner, Saha et al., 2025): constraint-following pairs, L1-L5.
+
+The pairs were never released, so the project builds them from FollowBench. Local data
+only: ``DATA_DIR/followbencheval/followbencheval.jsonl``, one pair a line with
+``pair_id``, ``example_id``, ``category`` (content, situation, style, format, example,
+mixed), ``level`` (1-5), ``instruction``, ``response_A``, ``response_B`` and ``label``
+("A>B" or "B>A"). Subsets are the levels ``L1``..``L5``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from j1eval.benchmarks import benchmark
+from j1eval.benchmarks._sources import Record, UniqueIds, ab_label, data_not_found, field, hashes, id_text, read_jsonl
+from j1eval.benchmarks.base import Benchmark, BenchmarkData, Figure
+from j1eval.errors import InputError
+from j1eval.types import Pair
+
+FILE = "followbencheval.jsonl"
+CATEGORIES = ("content", "situation", "style", "format", "example", "mixed")
+LEVELS = (1, 2, 3, 4, 5)
+WHAT = f"'{FILE}' (pairs built from FollowBench; the original FollowBenchEval pairs were never released)"
+
+
+@benchmark("followbencheval")
+class FollowBenchEval(Benchmark):
+    title = "FollowBenchEval"
+    folder = "followbencheval"
+    j1_protocol = "consistent"
+
+    def load(self, data_dir: Path | None = None) -> BenchmarkData:
+        path = data_dir / self.folder / FILE if data_dir is not None else None
+        if path is None or not path.is_file():
+            raise data_not_found(self.title, WHAT, self.folder, data_dir)
+        ids = UniqueIds()
+        pairs = [self._pair(rec, path, loc, ids) for loc, rec in read_jsonl(path)]
+        return BenchmarkData(pairs, source=str(path.parent), files=hashes([path]))
+
+    def _pair(self, rec: Record, where: object, loc: str, ids: UniqueIds) -> Pair:
+        pair_id = field(rec, "pair_id", where, loc)
+        category = field(rec, "category", where, loc)
+        if category not in CATEGORIES:
+            raise InputError(
+                f"expected one of {', '.join(CATEGORIES)}, got {category!r}", path=where, record=loc, field="category"
+            )
+        level = field(rec, "level", where, loc, int)
+        if level not in LEVELS:
+            raise InputError(f"expected 1 to 5, got {level!r}", path=where, record=loc, field="level")
+        pair = Pair(
+            pair_id=pair_id,
+            bench=self.name,
+            subset=f"L{level}",
+            prompt=field(rec, "instruction", where, loc),
+            response_1=field(rec, "response_A", where, loc),
+            response_2=field(rec, "response_B", where, loc),
+            label=ab_label(rec, where, loc),
+            meta={"example_id": id_text(rec, "example_id", where, loc), "category": category, "level": level},
+        )
+        ids.add(pair_id, where, loc)
+        return pair
+
+    def pair_columns(self, pair: Pair) -> dict[str, Any]:
+        return {"category": pair.meta["category"]}
+
+    def figures(self, table: pd.DataFrame) -> dict[str, Figure]:
+        """official = j1: position-consistent accuracy (correct in both orders)."""
+        both = table["correct_both"]
+        return {"official": Figure(both), "j1": Figure(both)}
