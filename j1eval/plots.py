@@ -38,6 +38,7 @@ STYLE = {
     "axes.spines.right": False,
 }
 N_LENGTH_BINS = 5
+MIN_PER_BIN = 5  # length-bias points resting on fewer pairs (or decisive verdicts) are not drawn
 
 
 def _title(bench: str) -> str:
@@ -222,7 +223,8 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, len(benches), figsize=(4.4 * len(benches), 7.2), squeeze=False, sharey="row")
         for b, bench in enumerate(benches):
-            all_diffs = np.concatenate([f["abs_diff"].to_numpy() for f in frames[bench].values()])
+            judged = pd.concat(list(frames[bench].values())).drop_duplicates("pair_id")
+            all_diffs = judged["abs_diff"].to_numpy()  # bins: quantiles over the pairs any judge judged
             edges = _bin_edges(all_diffs)
             centers = np.arange(len(edges) - 1)
             labels = [f"{_chars(edges[i])}–{_chars(edges[i + 1])}" for i in range(len(edges) - 1)]
@@ -231,11 +233,12 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
                     np.searchsorted(edges, frame["abs_diff"].to_numpy(), side="right") - 1, 0, len(centers) - 1
                 )
                 grouped = frame.assign(bin=bins).groupby("bin")
-                flip = grouped["flip"].mean().reindex(centers)  # NaN flips (one order) are left out by mean()
-                longer = (grouped["longer_picks"].sum() / grouped["decisive"].sum()).reindex(centers)
+                # NaN flips (one order judged) are left out by mean() and count(); thin bins are not drawn.
+                flip = grouped["flip"].mean().where(grouped["flip"].count() >= MIN_PER_BIN).reindex(centers)
+                decisive = grouped["decisive"].sum()
+                longer = (grouped["longer_picks"].sum() / decisive).where(decisive >= MIN_PER_BIN).reindex(centers)
                 style = {"marker": "o", "color": colors[judge], "label": judge, "linewidth": 1.8}
-                if flip.notna().any():
-                    axes[0][b].plot(centers, 100 * flip.to_numpy(), **style)
+                axes[0][b].plot(centers, 100 * flip.to_numpy(), **style)
                 axes[1][b].plot(centers, 100 * longer.to_numpy(), **style)
             for row in (0, 1):
                 ax = axes[row][b]
@@ -250,6 +253,15 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
         fig.suptitle("Length bias: flips between orders and preference for the longer response")
         handles = [plt.Line2D([], [], color=colors[n], marker="o") for n in judges]
         _legend_below(fig, handles, judges)
+        fig.text(
+            0.5,
+            -0.05,
+            f"Flip rate over pairs judged in both orders; longer picks over decisive verdicts, unequal lengths. "
+            f"Points resting on fewer than {MIN_PER_BIN} pairs / verdicts are not drawn.",
+            ha="center",
+            fontsize=9,
+            color="0.3",
+        )
         fig.tight_layout(rect=(0, 0.06, 1, 1))
         return _save(fig, out_dir, "length_bias"), notes
 

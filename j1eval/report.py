@@ -878,7 +878,7 @@ def stats_tables(report: Report) -> tuple[Table, Table, list[str]]:
                 Cell.number(res.n),
                 Cell.pct(res.rate) if res.rate is not None else Cell(NOT_RUN, status="no decisive verdict"),
                 Cell(ci, ci if res.ci else None),
-                Cell(format_p(res.p_value), res.p_value),
+                Cell(format_p(res.p_value), res.p_value) if res.n else Cell(NOT_RUN, status="no decisive verdict"),
             ]
             slot.rows.append(Row([title, br.judge], cells, title))
         with_tables = [br for br in report.runs_of(bench) if br.table is not None]

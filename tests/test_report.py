@@ -469,3 +469,17 @@ def test_ppe_missing_set_marks_only_correctness_incomplete(fixture_run, tmp_path
     cells = dict(zip(main.columns, main.rows[0].cells, strict=True))
     assert cells["PPE-Preference"].value == pytest.approx(100 * overall["preference"], abs=0.01)
     assert cells["PPE-Correctness"].text == "n/a†" and "gpqa" in cells["PPE-Correctness"].status
+
+
+def test_judge_without_decisive_verdicts_has_no_slot_p_value(runs, tmp_path):
+    from j1eval.report import build_tables, load_report
+
+    silent = tmp_path / "silent"
+    shutil.copytree(runs["first"], silent)
+    rows = [json.loads(x) for x in (silent / "judgments.jsonl").read_text().splitlines() if x.strip()]
+    lines = [json.dumps({**r, "verdict": None, "failure": "no_verdict"}) for r in rows]
+    (silent / "judgments.jsonl").write_text("\n".join(lines) + "\n")
+    tables = {t.key: t for t in build_tables(load_report([silent]))}
+    cells = dict(zip(tables["stats_slot"].columns, tables["stats_slot"].rows[0].cells, strict=True))
+    assert cells["decisive verdicts"].value == 0
+    assert cells["slot A %"].text == "—" and cells["p-value"].text == "—"
