@@ -906,8 +906,9 @@ def stats_tables(report: Report) -> tuple[Table, Table, list[str]]:
     ]
     mc.notes = [
         "Pairs both judges judged. protocol single: correct in the pair's seeded single order; consistent: correct "
-        "in both orders. n10 = judge 1 right and judge 2 wrong, n01 = the reverse; p-value: exact McNemar "
-        "(two-sided binomial test of n10 among n10 + n01 against 0.5)."
+        "in both orders. acc 1, acc 2: plain share of these pairs correct (no section or domain weights, so it "
+        "can differ from the benchmark's J1 figure). n10 = judge 1 right and judge 2 wrong, n01 = the reverse; "
+        "p-value: exact McNemar (two-sided binomial test of n10 among n10 + n01 against 0.5)."
     ]
     return slot, mc, _dedupe(notes)
 
