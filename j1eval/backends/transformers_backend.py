@@ -1,0 +1,192 @@
+"""Local models through transformers ``generate`` (CPU or one GPU).
+
+Options: ``batch_size`` (default 8), ``device`` ("cuda" when available, else "cpu"),
+``dtype`` ("auto": bfloat16 on GPU, float32 on CPU; or a torch dtype name).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from j1eval.backends import backend
+from j1eval.backends.base import Backend, Request
+from j1eval.errors import SetupError
+from j1eval.local_models import model_revision, resolve_model_path
+from j1eval.types import Completion, Sampling
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _looks_like_path(spec: str) -> bool:
+    return spec.startswith(("/", "./", "../", "~")) or spec in (".", "..")
+
+
+@backend("hf")
+class TransformersBackend(Backend):
+    """A causal LM from a local folder, a hub id, or the alias ``smollm2-135m``."""
+
+    def __init__(self, model: str, **options: Any) -> None:
+        super().__init__(model, **options)
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as exc:
+            raise SetupError(f"the hf backend needs torch and transformers: pip install 'j1eval[hf]' ({exc})") from None
+        self._torch = torch
+        self.batch_size = max(1, int(options.get("batch_size", 8)))
+        device = str(options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = torch.device(device)
+        dtype_opt = str(options.get("dtype", "auto"))
+        if dtype_opt == "auto":
+            dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        else:
+            dtype = getattr(torch, dtype_opt, None)
+            if not isinstance(dtype, torch.dtype):
+                raise SetupError(f"hf backend: unknown dtype {dtype_opt!r}")
+
+        if _looks_like_path(model) and not Path(model).expanduser().is_dir():
+            raise SetupError(f"model {model!r} not found: no such directory")
+        self.path = resolve_model_path(model)
+        self._local = Path(self.path).is_dir()
+        if self._local and not (Path(self.path) / "config.json").is_file():
+            raise SetupError(f"model {model!r} not found: no config.json in {self.path}")
+        kwargs: dict[str, Any] = {"local_files_only": True} if self._local else {}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.path, **kwargs)
+            self.lm = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise SetupError(f"model {model!r} not found: {_one_line(exc)}") from None
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise SetupError(f"model {model!r} has no chat template; the hf backend needs a chat model")
+        self.lm.to(self.device)
+        self.lm.eval()
+        self.eos_ids = self._eos_ids()
+        self._eos_set = set(self.eos_ids)
+        pad = self.tokenizer.pad_token_id
+        if pad is None:
+            pad = getattr(self.lm.generation_config, "pad_token_id", None)
+        self.pad_id = int(pad) if isinstance(pad, int) else self.eos_ids[0]
+        self._revision: str | None = None
+
+    def _eos_ids(self) -> list[int]:
+        ids: list[int] = []
+        for source in (self.lm.generation_config.eos_token_id, self.lm.config.eos_token_id):
+            for value in source if isinstance(source, list) else [source]:
+                if isinstance(value, int) and value not in ids:
+                    ids.append(value)
+        if not ids and self.tokenizer.eos_token_id is not None:
+            ids.append(int(self.tokenizer.eos_token_id))
+        if not ids:
+            raise SetupError(f"model {self.model!r} defines no end-of-sequence token")
+        return ids
+
+    @property
+    def model_revision(self) -> str:
+        if self._revision is None:
+            commit = getattr(self.lm.config, "_commit_hash", None)
+            self._revision = model_revision(self.path, commit)
+        return self._revision
+
+    def encode(self, request: Request) -> list[int]:
+        """Token ids of a request's chat prompt, ready for the assistant's turn."""
+        text = self.tokenizer.apply_chat_template(
+            [dict(m) for m in request.prompt.messages], add_generation_prompt=True, tokenize=False
+        )
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def generate(
+        self,
+        requests: Sequence[Request],
+        sampling: Sampling,
+        n: int = 1,
+        on_done: Callable[[int, list[Completion]], None] | None = None,
+    ) -> list[list[Completion]]:
+        encoded = [self.encode(r) for r in requests]
+        order = sorted(range(len(requests)), key=lambda i: len(encoded[i]), reverse=True)
+        results: list[list[Completion] | None] = [None] * len(requests)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            for i, completions in zip(batch, self._run_batch([encoded[i] for i in batch], sampling, n), strict=True):
+                results[i] = completions
+                if on_done is not None:
+                    on_done(i, completions)
+        return [r if r is not None else [] for r in results]
+
+    def _run_batch(self, prompts: list[list[int]], sampling: Sampling, n: int) -> list[list[Completion]]:
+        """Completions for one batch; on out-of-memory, halves the batch; other errors become values."""
+        torch = self._torch
+        start = time.perf_counter()
+        try:
+            rows = self._generate_ids(prompts, sampling, n)
+        except torch.OutOfMemoryError as exc:
+            self._free()
+            if len(prompts) > 1:
+                half = len(prompts) // 2
+                return self._run_batch(prompts[:half], sampling, n) + self._run_batch(prompts[half:], sampling, n)
+            return [[Completion("", "error", len(prompts[0]), error=_one_line(exc))] * n]
+        except Exception as exc:  # one failing batch must not end the run
+            self._free()
+            return [[Completion("", "error", len(p), error=_one_line(exc))] * n for p in prompts]
+        latency = (time.perf_counter() - start) / len(prompts)
+        out = []
+        for k, prompt in enumerate(prompts):
+            out.append([self._completion(rows[k * n + j], len(prompt), sampling, latency) for j in range(n)])
+        return out
+
+    def _generate_ids(self, prompts: list[list[int]], sampling: Sampling, n: int) -> list[list[int]]:
+        """Generated token ids per (prompt, sample) row, prompts left-padded to one length."""
+        torch = self._torch
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for k, prompt in enumerate(prompts):
+            if prompt:
+                input_ids[k, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+                mask[k, width - len(prompt) :] = 1
+        greedy = sampling.temperature <= 0
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": sampling.max_tokens,
+            "num_return_sequences": 1 if greedy else n,  # greedy samples are all the same
+            "eos_token_id": self.eos_ids,
+            "pad_token_id": self.pad_id,
+        }
+        if greedy:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
+        torch.manual_seed(sampling.seed)
+        with torch.inference_mode():
+            output = self.lm.generate(
+                input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device), **kwargs
+            )
+        rows = output[:, width:].tolist()
+        return [row for row in rows for _ in range(n)] if greedy else rows
+
+    def _completion(self, ids: list[int], n_prompt: int, sampling: Sampling, latency: float) -> Completion:
+        stop_at = next((k for k, t in enumerate(ids) if t in self._eos_set), None)
+        if stop_at is None:
+            tokens = ids
+            finish = "length" if len(ids) >= sampling.max_tokens else "stop"
+        else:
+            tokens = ids[:stop_at]
+            finish = "stop"
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        n_generated = len(tokens) + (stop_at is not None)  # the end token counts as generated
+        return Completion(text, finish, n_prompt, n_generated, latency)
+
+    def _free(self) -> None:
+        gc.collect()
+        if self.device.type == "cuda":
+            self._torch.cuda.empty_cache()
+
+    def close(self) -> None:
+        self.__dict__.pop("lm", None)
+        self._free()
