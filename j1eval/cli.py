@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from j1eval.errors import J1EvalError
+from j1eval.errors import InputError, J1EvalError
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--batch-size", type=int, default=None, help="transformers backend batch size")
     p_run.add_argument("--concurrency", type=int, default=None, help="HTTP backend: requests in flight")
     p_run.add_argument("--tensor-parallel-size", type=int, default=None, help="vLLM backend")
+    p_run.add_argument(
+        "--backend-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other backend option, e.g. timeout_s=60, max_retries=2 (repeatable; VALUE read as JSON if it parses)",
+    )
     p_run.add_argument("--no-progress", action="store_true")
     _add_data_dir(p_run)
 
@@ -64,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("--out", type=Path, default=None)
     p_report.add_argument("--with-paper", action="store_true", help="add the J1 paper's published rows")
     p_report.add_argument("--no-plots", action="store_true")
+    _add_data_dir(p_report)
     return parser
 
 
@@ -119,6 +128,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from j1eval.runner import RunConfig, run
 
     options: dict[str, Any] = {}
+    for item in args.backend_option:
+        key, eq, raw = item.partition("=")
+        if not eq or not key:
+            raise InputError(f"--backend-option {item!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
     if args.concurrency is not None:
@@ -149,6 +166,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\n{outcome.n_generated} judgments generated, {outcome.n_cached} reused from the store; "
         f"results in {outcome.out_dir / 'results.json'}"
     )
+    if outcome.n_backend_errors:
+        print(
+            f"error: {outcome.n_backend_errors} judgments failed at the backend ({outcome.backend_error}); "
+            "they count as backend_error failures above: rerun the same command to retry them",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -53,9 +53,28 @@ class JudgeSpec:
             "model": self.model,
             "format": self.format,
             "sampling": self.sampling.as_dict(),
-            "options": dict(self.options),
+            "options": {k: v for k, v in self.options.items() if k not in OPERATIONAL_OPTIONS},
         }
 
+
+#: Backend options that change how requests are sent, not what the judge answers:
+#: they stay out of the judge's identity, so changing them keeps a run resumable.
+OPERATIONAL_OPTIONS = frozenset(
+    {
+        "api_key",
+        "backoff_max_s",
+        "backoff_s",
+        "base_url",
+        "batch_size",
+        "check_models",
+        "concurrency",
+        "enforce_eager",
+        "gpu_memory_utilization",
+        "max_retries",
+        "tensor_parallel_size",
+        "timeout_s",
+    }
+)
 
 JUDGES: Registry[JudgeSpec] = Registry("judge")
 
@@ -157,8 +176,14 @@ def resolve_judge(
                     f"--judge {name!r}: expected openai:MODEL@BASE_URL (e.g. openai:my-judge@http://localhost:8000/v1)"
                 )
             extra["base_url"] = base_url
+        # The server's address is where the judge runs, not what it is: a restarted server
+        # on another port still resumes the same run (model_revision guards the weights).
         spec = JudgeSpec(
-            name=name, backend=prefix, model=model_name, options=extra, description=f"{prefix} model {rest}"
+            name=f"{prefix}:{model_name}",
+            backend=prefix,
+            model=model_name,
+            options=extra,
+            description=f"{prefix} model {rest}",
         )
     else:
         spec = JUDGES.get(name)

@@ -132,6 +132,8 @@ def plot_slot_rate(report: Report, out_dir: Path) -> list[Path]:
     width = 0.8 / max(len(judges), 1)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(max(5.0, 1.8 * len(benches) + 1.5), 4.2))
+        handles: list[Any] = []
+        labels: list[str] = []
         for j, judge in enumerate(report.judges):
             x, y, lo, hi = [], [], [], []
             for b, bench in enumerate(benches):
@@ -142,16 +144,21 @@ def plot_slot_rate(report: Report, out_dir: Path) -> list[Path]:
                     y.append(e[0])
                     lo.append(e[1])
                     hi.append(e[2])
-            ax.bar(x, y, width * 0.95, yerr=[lo, hi], capsize=3, color=colors[judge.name], label=judge.name)
-            _value_labels(ax, x, y, hi)
-        ax.axhline(50, color="black", linestyle="--", linewidth=1.2, label="no preference (50%)")
+            handles.append(plt.Rectangle((0, 0), 1, 1, color=colors[judge.name]))
+            # A judge without a single decisive verdict is named in the legend, not drawn.
+            labels.append(judge.name if x else f"{judge.name} (no decisive verdict)")
+            if x:
+                ax.bar(x, y, width * 0.95, yerr=[lo, hi], capsize=3, color=colors[judge.name])
+                _value_labels(ax, x, y, hi)
+        handles.insert(0, ax.axhline(50, color="black", linestyle="--", linewidth=1.2))
+        labels.insert(0, "no preference (50%)")
         ax.set_xticks(range(len(benches)), [_title(b) for b in benches])
         ax.set_ylim(0, 110)
         ax.set_ylabel("verdicts picking slot A (%)")
         ax.set_title("Slot preference: decisive verdicts, both orders pooled (95% CI)")
         ax.grid(axis="y", alpha=0.3)
         ax.set_axisbelow(True)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
         return _save(fig, out_dir, "slot_a_rate")
 
@@ -173,7 +180,8 @@ def length_frame(br: BenchRun) -> pd.DataFrame | None:
     pick_ab, pick_ba = _picked(t["verdict_ab"], "ab"), _picked(t["verdict_ba"], "ba")
     both = (t["judged_ab"] & t["judged_ba"]).to_numpy()
     decisive_both = ~np.isnan(pick_ab) & ~np.isnan(pick_ba)
-    flip = np.where(both, (decisive_both & (pick_ab != pick_ba)).astype(float), np.nan)
+    # Over pairs with a decisive verdict in both orders: a judge that rarely decides is not "consistent".
+    flip = np.where(both & decisive_both, (pick_ab != pick_ba).astype(float), np.nan)
     longer = np.where(len1 > len2, 1.0, np.where(len2 > len1, 2.0, np.nan))
     longer_picks = np.zeros(len(t))
     decisive = np.zeros(len(t))
@@ -220,6 +228,7 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
     judges = [j.name for j in report.judges]
     colors = _colors(judges)
     benches = list(frames)
+    drawn: set[str] = set()
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, len(benches), figsize=(4.4 * len(benches), 7.2), squeeze=False, sharey="row")
         for b, bench in enumerate(benches):
@@ -233,13 +242,15 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
                     np.searchsorted(edges, frame["abs_diff"].to_numpy(), side="right") - 1, 0, len(centers) - 1
                 )
                 grouped = frame.assign(bin=bins).groupby("bin")
-                # NaN flips (one order judged) are left out by mean() and count(); thin bins are not drawn.
+                # NaN flips (not decisive in both orders) are left out by mean() and count(); thin bins are not drawn.
                 flip = grouped["flip"].mean().where(grouped["flip"].count() >= MIN_PER_BIN).reindex(centers)
                 decisive = grouped["decisive"].sum()
                 longer = (grouped["longer_picks"].sum() / decisive).where(decisive >= MIN_PER_BIN).reindex(centers)
                 style = {"marker": "o", "color": colors[judge], "label": judge, "linewidth": 1.8}
                 axes[0][b].plot(centers, 100 * flip.to_numpy(), **style)
                 axes[1][b].plot(centers, 100 * longer.to_numpy(), **style)
+                if flip.notna().any() or longer.notna().any():
+                    drawn.add(judge)
             for row in (0, 1):
                 ax = axes[row][b]
                 ax.set_xticks(centers, labels, rotation=30, ha="right")
@@ -252,11 +263,13 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
         axes[1][0].set_ylabel("verdicts picking the longer response (%)")
         fig.suptitle("Length bias: flips between orders and preference for the longer response")
         handles = [plt.Line2D([], [], color=colors[n], marker="o") for n in judges]
-        _legend_below(fig, handles, judges)
+        labels = [n if n in drawn else f"{n} (too few decisive verdicts)" for n in judges]
+        _legend_below(fig, handles, labels)
         fig.text(
             0.5,
             -0.05,
-            f"Flip rate over pairs judged in both orders; longer picks over decisive verdicts, unequal lengths. "
+            "Flip rate over pairs with a decisive verdict in both orders; longer picks over decisive verdicts, "
+            "unequal lengths. "
             f"Points resting on fewer than {MIN_PER_BIN} pairs / verdicts are not drawn.",
             ha="center",
             fontsize=9,

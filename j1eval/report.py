@@ -24,7 +24,7 @@ import pandas as pd
 from j1eval import paper
 from j1eval.errors import InputError, J1EvalError
 from j1eval.stats import BinomialResult, McNemarResult, format_p, mcnemar, pair_correctness, slot_preference
-from j1eval.store import JUDGMENTS_FILE, RESULTS_FILE, read_manifest
+from j1eval.store import JUDGMENTS_FILE, RESULTS_FILE, latest_records, read_manifest
 
 #: Benchmarks in the paper's column order; unknown ones follow, sorted.
 BENCH_ORDER = ("ppe", "rewardbench", "judgebench", "rmbench", "followbencheval")
@@ -341,7 +341,7 @@ def _read_records(run: RunDir) -> list[dict[str, Any]]:
                     out.append(json.loads(line))
                 except json.JSONDecodeError:
                     continue  # a partial last line of a killed run; the store drops it on its next open
-    return out
+    return latest_records(out)
 
 
 def _data_dir_candidates(info: Mapping[str, Any], data_dir: Path | None, folder: str) -> list[Path]:
@@ -453,6 +453,21 @@ def _bench_run(
     return br, notes
 
 
+def _row_name(manifest: Mapping[str, Any], path: Path) -> str:
+    """The judge's name; with its format and SC@N when they are not the judge's own (they differ in output)."""
+    from j1eval.judges import JUDGES, JudgeSpec
+
+    name = str(manifest.get("judge") or path.name)
+    fmt = manifest.get("format")
+    default = (JUDGES.get(name) if name in JUDGES else JudgeSpec(name, "", "")).format
+    if fmt and fmt != default:
+        name += f" [{fmt}]"
+    samples = manifest.get("samples") or 1
+    if samples > 1:
+        name += f" @{samples}"
+    return name
+
+
 def load_report(paths: Iterable[Path], data_dir: Path | None = None, with_paper: bool = False) -> Report:
     """Read run directories and merge them by judge."""
     judges: dict[str, JudgeRuns] = {}
@@ -460,7 +475,7 @@ def load_report(paths: Iterable[Path], data_dir: Path | None = None, with_paper:
     cache = _PairCache()
     for path in paths:
         run = read_run_dir(Path(path))
-        name = str(run.manifest.get("judge") or Path(path).name)
+        name = _row_name(run.manifest, Path(path))
         jr = judges.setdefault(name, JudgeRuns(name))
         jr.runs.append(run)
         if not run.results:
@@ -549,14 +564,14 @@ def main_table(report: Report) -> Table:
                 continue
             cell, ok = _figure_cell(br, br.overall, key, f"{judge.name}, {title}", notes)
             cells.append(cell)
-            if ok:
+            if ok and not br.slice:  # a --limit slice is shown (marked) but never averaged into Overall
                 complete.append(float(cell.value) / 100)  # type: ignore[arg-type]
         if len(complete) == len(MAIN_COLUMNS):
             cells.append(Cell.pct(sum(complete) / len(complete)))
         else:
             notes.append(
-                f"{DAGGER} {judge.name}, Overall: {len(complete)} of {len(MAIN_COLUMNS)} benchmark cells are complete; "
-                "the mean over six is not shown."
+                f"{DAGGER} {judge.name}, Overall: {len(complete)} of {len(MAIN_COLUMNS)} benchmark cells cover "
+                "their whole benchmark; the mean over six is not shown."
             )
             cells.append(Cell(INCOMPLETE, status=f"incomplete: {len(complete)} of {len(MAIN_COLUMNS)} cells"))
         table.rows.append(Row([judge.name], cells, "runs"))

@@ -33,7 +33,15 @@ from j1eval.formats import Format, get_format
 from j1eval.judges import JudgeSpec, resolve_judge
 from j1eval.metrics import N_BOOTSTRAP, single_order
 from j1eval.scoring import score_bench
-from j1eval.store import MANIFEST_FILE, RESULTS_FILE, JudgmentStore, read_manifest, write_json
+from j1eval.store import (
+    BACKEND_ERROR,
+    MANIFEST_FILE,
+    RESULTS_FILE,
+    JudgmentStore,
+    latest_records,
+    read_manifest,
+    write_json,
+)
 from j1eval.types import ORDERS, Completion, Order, Pair, Parsed
 
 ORDER_RULE = "single order = 'ab' if sha256(f'{seed}:{pair_id}')[0] is even, else 'ba'"
@@ -71,6 +79,8 @@ class RunOutcome:
     results: dict[str, Any]
     n_generated: int  # judgments computed in this invocation
     n_cached: int  # judgments found in the store
+    n_backend_errors: int = 0  # judgments that failed at the backend: a rerun retries them
+    backend_error: str | None = None  # one of their error messages
 
 
 @dataclass
@@ -151,7 +161,7 @@ def run(config: RunConfig) -> RunOutcome:
         pairs = data.pairs[: config.limit] if config.limit else list(data.pairs)
         loaded[name] = (bench, data, pairs)
 
-    out_dir = Path(config.out) if config.out else default_out_dir(config.judge, bench_names)
+    out_dir = Path(config.out) if config.out else default_out_dir(spec.name, bench_names)
     identity = {**spec.identity(), "template_hash": fmt.template_hash}
     previous = read_manifest(out_dir)
     if previous is not None and previous.get("judge_identity") != identity:
@@ -182,14 +192,18 @@ def run(config: RunConfig) -> RunOutcome:
                 _generate(backend, spec, fmt, pending, prompts, store, config.progress, n_cached, len(jobs))
             finally:
                 backend.close()
-        results = _score(loaded, store, jobs, fmt, config)
+        wanted = {job.key for job in jobs}
+        records = [rec for rec in latest_records(store.records()) if rec.get("key") in wanted]
+        results = _score(loaded, records, fmt, config)
     finally:
         store.close()
+    failed = [rec for rec in records if rec.get("failure") == BACKEND_ERROR]
     write_json(out_dir / RESULTS_FILE, results)
     manifest["finished_at"] = _now()
     manifest["counts"] = {"judgments": len(jobs), "cached": n_cached, "generated": len(pending)}
+    manifest["counts"]["backend_errors"] = len(failed)
     write_json(out_dir / MANIFEST_FILE, manifest)
-    return RunOutcome(out_dir, results, len(pending), n_cached)
+    return RunOutcome(out_dir, results, len(pending), n_cached, len(failed), failed[0].get("error") if failed else None)
 
 
 def _describe(identity: Any) -> str:
@@ -333,16 +347,13 @@ def judgments_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _score(
     loaded: dict[str, tuple[Benchmark, BenchmarkData, list[Pair]]],
-    store: JudgmentStore,
-    jobs: list[_Job],
+    records: list[dict[str, Any]],
     fmt: Format,
     config: RunConfig,
 ) -> dict[str, Any]:
-    wanted = {job.key for job in jobs}
     by_bench: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rec in store.records():
-        if rec.get("key") in wanted:
-            by_bench[rec["bench"]].append(rec)
+    for rec in records:
+        by_bench[rec["bench"]].append(rec)
     results: dict[str, Any] = {}
     for name, (bench, data, pairs) in loaded.items():
         records = by_bench.get(name, [])

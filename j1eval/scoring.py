@@ -53,6 +53,9 @@ def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, benc
     if not rows:
         raise InputError("no judgments" + (f" for benchmark {bench!r}" if bench else ""), path=path)
     frame = pd.DataFrame(rows)
+    if "key" in frame.columns:  # a retried judgment (see j1eval.store) supersedes the earlier line of its key
+        has_key = frame["key"].notna()
+        frame = frame[~has_key | ~frame.duplicated("key", keep="last")].reset_index(drop=True)
     dupes = frame.duplicated(["pair_id", "order", "sample"], keep=False)
     if dupes.any():
         first = frame[dupes].iloc[0]
@@ -97,6 +100,7 @@ def _validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[st
         "score_a": _score(scores, "A"),
         "score_b": _score(scores, "B"),
         "line": int(str(where["record"]).split()[-1]),
+        "key": rec.get("key") if isinstance(rec.get("key"), str) else None,
     }
 
 
@@ -139,9 +143,11 @@ def combine_samples(
     if scores_a is not None and scores_b is not None:
         both = [(a, b) for a, b in zip(scores_a, scores_b, strict=True) if _num(a) and _num(b)]
         if both:
-            mean_a = sum(a for a, _ in both) / len(both)
-            mean_b = sum(b for _, b in both) / len(both)
-            return ("A" if mean_a > mean_b else "B" if mean_b > mean_a else "tie"), None
+            # Same number of terms on both sides: comparing exact sums compares the means
+            # without the rounding of a division (3 samples of 7.1 vs 7.1 stay a tie).
+            sum_a = math.fsum(a for a, _ in both)
+            sum_b = math.fsum(b for _, b in both)
+            return ("A" if sum_a > sum_b else "B" if sum_b > sum_a else "tie"), None
     counts = Counter(v for v in verdicts if v is not None)
     if counts:
         if counts["A"] == counts["B"]:

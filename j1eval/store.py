@@ -3,6 +3,11 @@
 Each finished judgment is one JSON line, written and flushed as it arrives, so a
 run killed at any moment loses at most the judgments in flight. A partial last
 line (a kill mid-write, a full disk) is cut off on the next open.
+
+A judgment that failed at the backend (``failure == "backend_error"``: a server
+that kept answering 500, a timeout) is kept for the record but is not "done": the
+next run retries it and appends the new judgment under the same key, and readers
+take the last line of each key (:func:`latest_records`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,17 @@ from j1eval.errors import InputError, SetupError
 JUDGMENTS_FILE = "judgments.jsonl"
 MANIFEST_FILE = "manifest.json"
 RESULTS_FILE = "results.json"
+
+
+BACKEND_ERROR = "backend_error"
+
+
+def latest_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last record of each ``key``, in first-written order (records without a key are all kept)."""
+    by_key: dict[Any, dict[str, Any]] = {}
+    for i, rec in enumerate(records):
+        by_key[rec.get("key", ("no key", i))] = rec
+    return list(by_key.values())
 
 
 class JudgmentStore:
@@ -38,7 +54,9 @@ class JudgmentStore:
             raise SetupError(f"cannot create run directory {self.run_dir}: {exc.strerror}") from None
         if self.path.exists():
             self._drop_partial_tail()
-            self.keys = {rec["key"] for rec in self.records() if "key" in rec}
+            self.keys = {
+                rec["key"] for rec in latest_records(self.records()) if "key" in rec and not _failed_at_backend(rec)
+            }
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
         return self
 
@@ -67,7 +85,8 @@ class JudgmentStore:
         try:
             for rec in records:
                 self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                self.keys.add(rec["key"])
+                if not _failed_at_backend(rec):
+                    self.keys.add(rec["key"])
             self._fh.flush()
             os.fsync(self._fh.fileno())
         except OSError as exc:
@@ -87,6 +106,10 @@ class JudgmentStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _failed_at_backend(rec: Mapping[str, Any]) -> bool:
+    return rec.get("failure") == BACKEND_ERROR
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any] | None:

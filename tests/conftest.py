@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 #: ../shared/data relative to the project root (read-only real data; never copied into the repo).
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: The JudgeBench file the end-to-end tests run on (350 GPT-4o pairs).
+JUDGEBENCH_FILE = "judgebench/dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl"
 
 
 def require(path: Path) -> Path:
@@ -23,6 +26,20 @@ def require(path: Path) -> Path:
 def shared_data() -> Path:
     """The shared real-data folder; the test is skipped when it is absent."""
     return require(SHARED_DATA)
+
+
+@pytest.fixture
+def data_dir(shared_data: Path) -> Path:
+    """The shared data folder, for tests that need the real JudgeBench file (skipped without it)."""
+    require(shared_data / JUDGEBENCH_FILE)
+    return shared_data
+
+
+@pytest.fixture
+def judgebench_rows(data_dir: Path) -> list[dict]:
+    """The raw records of the JudgeBench file."""
+    with open(data_dir / JUDGEBENCH_FILE, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
 
 
 @pytest.fixture

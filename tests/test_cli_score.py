@@ -11,21 +11,6 @@ import pytest
 
 from j1eval.cli import main
 
-JUDGEBENCH_FILE = "judgebench/dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl"
-
-
-@pytest.fixture
-def data_dir(shared_data: Path) -> Path:
-    if not (shared_data / JUDGEBENCH_FILE).exists():
-        pytest.skip(f"{shared_data / JUDGEBENCH_FILE} is absent")
-    return shared_data
-
-
-@pytest.fixture
-def judgebench_rows(data_dir: Path) -> list[dict]:
-    with open(data_dir / JUDGEBENCH_FILE, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
-
 
 def write_jsonl(path: Path, rows: list) -> Path:
     path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
@@ -40,7 +25,9 @@ def test_score_writes_results_for_verdicts_from_another_tool(tmp_path, data_dir,
         rows.append({"pair_id": rec["pair_id"], "order": "ba", "verdict": "tie"})
     path = write_jsonl(tmp_path / "verdicts.jsonl", rows)
     out = tmp_path / "scored"
-    code = main(["score", "--bench", "judgebench", "--judgments", str(path), "--data-dir", str(data_dir), "--out", str(out)])
+    code = main(
+        ["score", "--bench", "judgebench", "--judgments", str(path), "--data-dir", str(data_dir), "--out", str(out)]
+    )
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     overall = results["judgebench"]["overall"]

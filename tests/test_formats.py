@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -431,3 +434,34 @@ def test_aggregation_agrees_with_scorer(samples):
         assert (ms.verdict, ms.failure) == expected
     for out in (sc, ms):
         assert (out.failure is None) == (out.verdict is not None)
+
+
+# ----------------------------------------------------------------------------- real small-judge outputs
+
+REAL_OUTPUTS = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "fixtures" / "smollm2_outputs.jsonl").read_text(encoding="utf-8").splitlines()
+]
+VALID_TAIL = {
+    "pairwise-verdict": ("\n<answer> [[B]] </answer>", {"verdict": "B"}),
+    "pairwise-scores": ("\n<score_A> 3 </score_A> <score_B> 8 </score_B>", {"verdict": "B", "score_a": 3.0}),
+    "pointwise": ("\n<score> 6.5 </score>", {"score": 6.5}),
+}
+
+
+@pytest.mark.parametrize("record", REAL_OUTPUTS, ids=[f"{r['format']}-{i}" for i, r in enumerate(REAL_OUTPUTS)])
+def test_real_small_judge_outputs(record):
+    """SmolLM2-135M's own outputs (tests/fixtures/smollm2_outputs.jsonl, labelled by reading them).
+
+    None carries a verdict tag: a reply cut at the token limit is ``truncated``, one that
+    stopped is ``no_verdict``; mentions such as "(A) Yes, because ..." or "Thus: A" are not
+    verdicts. The same text followed by a well-formed answer is read as that answer.
+    """
+    fmt = get_format(record["format"])
+    parsed = fmt.parse(record["raw"], record["finish_reason"])
+    assert (parsed.verdict, parsed.failure) == (None, record["expected_failure"])
+    tail, expected = VALID_TAIL[record["format"]]
+    completed = fmt.parse(record["raw"] + tail, "stop")
+    assert completed.failure is None
+    for name, value in expected.items():
+        assert getattr(completed, name) == value, name

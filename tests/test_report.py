@@ -183,7 +183,7 @@ def test_main_table_cells_are_the_scorers_figures(runs):
             assert row.cells[main.columns.index(title)].text == "—"
         assert row.cells[-1].text == "n/a†"  # Overall needs all six
     md = render_markdown(main)
-    assert "first 40 of 350 pairs" in md and "1 of 6 benchmark cells" in md
+    assert "first 40 of 350 pairs" in md and "0 of 6 benchmark cells cover their whole benchmark" in md
 
 
 def test_position_bias_table_and_breakdown(runs):
@@ -417,12 +417,16 @@ def fixture_run(tmp_path_factory) -> Path:
     return folder
 
 
-def test_ppe_halves_and_overall_of_six(runs, fixture_run, tmp_path):
+def test_ppe_halves_and_overall_of_six(fixture_run, tmp_path, data_dir):
     from j1eval.report import BIAS_COLUMNS, build_tables, load_report
+    from j1eval.runner import RunConfig, run
 
-    # RewardBench and RM-Bench figures written in by hand, complete, so that all six cells are.
+    # JudgeBench in full (a --limit slice never enters Overall); RewardBench and RM-Bench
+    # figures written in by hand, complete, so that all six cells are.
+    full = tmp_path / "longer_full"
+    run(RunConfig(judge="longer", benches=["judgebench"], data_dir=data_dir, out=full, progress=False, n_boot=100))
     extra = tmp_path / "longer_extra"
-    shutil.copytree(runs["longer"], extra)
+    shutil.copytree(full, extra)
     results = results_of(extra)
     template = {k: v for k, v in results["judgebench"]["overall"].items() if k not in ("j1", "official", "ci")}
     results = {
@@ -430,14 +434,14 @@ def test_ppe_halves_and_overall_of_six(runs, fixture_run, tmp_path):
         "rmbench": {"overall": {**template, "j1": 0.6, "ci": {"j1": [0.5, 0.7]}}, "subsets": {}},
     }
     (extra / "results.json").write_text(json.dumps(results))
-    report = load_report([runs["longer"], fixture_run, extra])
+    report = load_report([full, fixture_run, extra])
     assert [j.name for j in report.judges] == ["longer"]
     tables = {t.key: t for t in build_tables(report)}
     main = tables["main_table"]
     row = main.rows[0]
     ppe = results_of(fixture_run)["ppe"]["overall"]
     fbe = results_of(fixture_run)["followbencheval"]["overall"]
-    jb = results_of(runs["longer"])["judgebench"]["overall"]
+    jb = results_of(full)["judgebench"]["overall"]
     expected = [ppe["preference"], ppe["correctness"], 0.8, jb["j1"], 0.6, fbe["j1"]]
     for cell, value in zip(row.cells[:6], expected, strict=True):
         assert cell.value == pytest.approx(100 * value, abs=0.01)
@@ -483,3 +487,27 @@ def test_judge_without_decisive_verdicts_has_no_slot_p_value(runs, tmp_path):
     cells = dict(zip(tables["stats_slot"].columns, tables["stats_slot"].rows[0].cells, strict=True))
     assert cells["decisive verdicts"].value == 0
     assert cells["slot A %"].text == "—" and cells["p-value"].text == "—"
+
+
+def test_runs_in_another_format_get_their_own_row(runs, tmp_path, data_dir):
+    from j1eval.report import load_report
+    from j1eval.runner import RunConfig, run
+
+    other = tmp_path / "first_scores"
+    run(
+        RunConfig(
+            judge="first",
+            benches=["judgebench"],
+            data_dir=data_dir,
+            limit=5,
+            out=other,
+            format="pairwise-scores",
+            progress=False,
+            n_boot=50,
+        )
+    )
+    report = load_report([runs["first"], other])
+    assert [j.name for j in report.judges] == ["first", "first [pairwise-scores]"]
+    # the baseline answers `[[A]]`, which is no score: every judgment is a parse failure
+    scores_run = report.judges[1].benches["judgebench"]
+    assert scores_run.overall["parse_failure_rate"] == 1.0

@@ -18,14 +18,6 @@ def load_template(filename: str) -> str:
     return resources.files(TEMPLATE_PACKAGE).joinpath(filename).read_text(encoding="utf-8")
 
 
-def fill(template: str, **fields: str) -> str:
-    """Substitute ``{name}`` placeholders literally (responses may contain braces)."""
-    out = template
-    for key, value in fields.items():
-        out = out.replace("{" + key + "}", value)
-    return out
-
-
 class Format:
     """Base class of a judge format. Subclasses register with ``@judge_format(name)``.
 

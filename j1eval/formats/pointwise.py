@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from j1eval.formats import judge_format
 from j1eval.formats._parsing import TENTH_STEP, compare, mean_score_at_n, read_score, render, settle, visible_text
 from j1eval.formats.base import Format
-from j1eval.types import Order, Pair, Parsed, Prompt
+from j1eval.types import FAILURE_CLASSES, Order, Pair, Parsed, Prompt
+
+#: Which failure names a pointwise judgment whose two parts failed differently.
+_FAILURE_RANK = {
+    name: rank
+    for rank, name in enumerate(["backend_error", "truncated", "score_out_of_range", "both_verdicts", "no_verdict"])
+}
+assert set(_FAILURE_RANK) == set(FAILURE_CLASSES)
 
 
 @judge_format("pointwise")
@@ -35,11 +42,17 @@ class Pointwise(Format):
         return settle(Parsed(score=score, failure=failure), finish_reason)
 
     def combine(self, parts: Sequence[Parsed]) -> Parsed:
-        """(slot A's part, slot B's part) -> one judgment. A failed part's failure wins (A's first)."""
+        """(slot A's part, slot B's part) -> one judgment.
+
+        When a part failed, the judgment's failure is the first of FAILURE_CLASSES' order
+        among the parts' failures (backend error before truncation before the rest), so the
+        same two generations get the same failure class in both answer orders.
+        """
         if len(parts) != 2:
             raise ValueError(f"pointwise combine needs 2 parts (slot A, slot B), got {len(parts)}")
         part_a, part_b = parts
-        failure = part_a.failure or part_b.failure
+        failed = [p.failure for p in parts if p.failure is not None]
+        failure = min(failed, key=_FAILURE_RANK.__getitem__) if failed else None
         if failure is not None or part_a.score is None or part_b.score is None:
             return Parsed(score_a=part_a.score, score_b=part_b.score, failure=failure or "no_verdict")
         return Parsed(verdict=compare(part_a.score, part_b.score), score_a=part_a.score, score_b=part_b.score)

