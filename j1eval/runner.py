@@ -201,7 +201,11 @@ def run(config: RunConfig) -> RunOutcome:
     write_json(out_dir / RESULTS_FILE, results)
     manifest["finished_at"] = _now()
     manifest["counts"] = {"judgments": len(jobs), "cached": n_cached, "generated": len(pending)}
+    # Every invocation that wrote to this directory, oldest first (a resumed run has several).
     manifest["counts"]["backend_errors"] = len(failed)
+    manifest["invocations"].append(
+        {"command": manifest["command"], "finished_at": manifest["finished_at"], **manifest["counts"]}
+    )
     write_json(out_dir / MANIFEST_FILE, manifest)
     return RunOutcome(out_dir, results, len(pending), n_cached, len(failed), failed[0].get("error") if failed else None)
 
@@ -396,6 +400,7 @@ def _manifest(
 ) -> dict[str, Any]:
     return {
         "command": config.command or sys.argv,
+        "invocations": list((previous or {}).get("invocations", [])),  # finished ones; this one is added at the end
         "started_at": (previous or {}).get("started_at", _now()),
         "updated_at": _now(),
         "judge": spec.name,

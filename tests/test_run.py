@@ -80,6 +80,8 @@ def test_rerun_resumes_and_repairs_a_partial_last_line(tmp_path, data_dir):
     assert again.results == first.results
     third = run(config)
     assert third.n_generated == 0 and third.n_cached == 40
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [(i["generated"], i["cached"]) for i in manifest["invocations"]] == [(40, 0), (10, 30), (0, 40)]
 
 
 def test_order_modes(tmp_path, data_dir):

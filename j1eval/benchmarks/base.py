@@ -54,7 +54,7 @@ class Benchmark:
     #: order) or "consistent" (correct in both orders).
     j1_protocol: ClassVar[str] = "single"
 
-    def load(self, data_dir: Path | None = None) -> BenchmarkData:
+    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
         """Load the pairs from ``data_dir/<folder>`` or the official source."""
         raise NotImplementedError
 

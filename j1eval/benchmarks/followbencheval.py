@@ -32,8 +32,8 @@ class FollowBenchEval(Benchmark):
     folder = "followbencheval"
     j1_protocol = "consistent"
 
-    def load(self, data_dir: Path | None = None) -> BenchmarkData:
-        path = data_dir / self.folder / FILE if data_dir is not None else None
+    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
+        path = Path(data_dir) / self.folder / FILE if data_dir is not None else None
         if path is None or not path.is_file():
             raise data_not_found(self.title, WHAT, self.folder, data_dir)
         ids = UniqueIds()

@@ -59,8 +59,8 @@ class JudgeBench(Benchmark):
     folder = "judgebench"
     j1_protocol = "consistent"
 
-    def load(self, data_dir: Path | None = None) -> BenchmarkData:
-        local = data_dir / self.folder if data_dir is not None else None
+    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
+        local = Path(data_dir) / self.folder if data_dir is not None else None
         files = find_files(local, ["*.jsonl"])
         ids = UniqueIds()
         if files:

@@ -84,8 +84,8 @@ class PPE(Benchmark):
     folder = "ppe"
     j1_protocol = "single"
 
-    def load(self, data_dir: Path | None = None) -> BenchmarkData:
-        local = data_dir / self.folder if data_dir is not None else None
+    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
+        local = Path(data_dir) / self.folder if data_dir is not None else None
         found = {
             part: find_files(local / name if local else None, ["*.parquet", "*.jsonl"], recursive=True)
             for part, (name, _) in PARTS.items()

@@ -128,8 +128,8 @@ class RewardBench(Benchmark):
     folder = "rewardbench"
     j1_protocol = "single"
 
-    def load(self, data_dir: Path | None = None) -> BenchmarkData:
-        local = data_dir / self.folder if data_dir is not None else None
+    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
+        local = Path(data_dir) / self.folder if data_dir is not None else None
         files = [f for f in find_files(local, ["*.parquet", "*.jsonl"], recursive=True) if not _other_hub_split(f)]
         ids = UniqueIds()
         if files:

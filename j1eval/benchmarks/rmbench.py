@@ -72,8 +72,8 @@ class RMBench(Benchmark):
     folder = "rmbench"
     j1_protocol = "single"
 
-    def load(self, data_dir: Path | None = None) -> BenchmarkData:
-        local = data_dir / self.folder if data_dir is not None else None
+    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
+        local = Path(data_dir) / self.folder if data_dir is not None else None
         ids = UniqueIds()
         if local is not None and local.is_dir():
             part_files = [(part, local / part_file(part)) for part in PARTS if (local / part_file(part)).is_file()]
