@@ -201,8 +201,8 @@ def run(config: RunConfig) -> RunOutcome:
     write_json(out_dir / RESULTS_FILE, results)
     manifest["finished_at"] = _now()
     manifest["counts"] = {"judgments": len(jobs), "cached": n_cached, "generated": len(pending)}
-    # Every invocation that wrote to this directory, oldest first (a resumed run has several).
     manifest["counts"]["backend_errors"] = len(failed)
+    # Every finished invocation that wrote to this directory, oldest first (a resumed run has several).
     manifest["invocations"].append(
         {"command": manifest["command"], "finished_at": manifest["finished_at"], **manifest["counts"]}
     )
@@ -360,13 +360,13 @@ def _score(
         by_bench[rec["bench"]].append(rec)
     results: dict[str, Any] = {}
     for name, (bench, data, pairs) in loaded.items():
-        records = by_bench.get(name, [])
-        if not records:
+        bench_records = by_bench.get(name, [])
+        if not bench_records:
             continue
         results[name] = score_bench(
             bench,
             pairs,
-            judgments_frame(records),
+            judgments_frame(bench_records),
             seed=config.seed,
             use_scores=fmt.uses_scores,
             n_boot=config.n_boot,

@@ -44,9 +44,9 @@ class Pointwise(Format):
     def combine(self, parts: Sequence[Parsed]) -> Parsed:
         """(slot A's part, slot B's part) -> one judgment.
 
-        When a part failed, the judgment's failure is the first of FAILURE_CLASSES' order
-        among the parts' failures (backend error before truncation before the rest), so the
-        same two generations get the same failure class in both answer orders.
+        When a part failed, the judgment's failure is the parts' failure that ranks first in
+        ``_FAILURE_RANK`` (backend error, then truncation, then the rest), so the same two
+        generations get the same failure class in both answer orders.
         """
         if len(parts) != 2:
             raise ValueError(f"pointwise combine needs 2 parts (slot A, slot B), got {len(parts)}")
