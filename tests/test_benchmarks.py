@@ -606,3 +606,33 @@ def test_figures_agree_with_metrics(name, fixtures_dir):
             assert result[fig_name] == pytest.approx(value), fig_name
     if name == "rmbench":
         assert result["official"] is None and "math/hard" in result["missing"]
+
+
+def test_hub_branch_is_recorded_as_the_commit_it_resolves_to(monkeypatch):
+    """A run names the exact hub commit it read, not just "main" (hub answers faked: no hub here)."""
+    import huggingface_hub
+
+    monkeypatch.delenv("J1EVAL_NO_HUB", raising=False)
+    monkeypatch.setattr(_sources, "_hub_probe", {"http://hub.invalid": None})
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.invalid")
+    monkeypatch.setattr(_sources, "_resolved", {})
+    asked = []
+
+    class FakeApi:
+        def dataset_info(self, dataset_id, revision=None):
+            asked.append((dataset_id, revision))
+            return type("Info", (), {"sha": "0123456789abcdef0123456789abcdef01234567"})()
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert _sources.hub_revision("ScalerLab/JudgeBench", "main") == sha
+    assert _sources.hub_revision("ScalerLab/JudgeBench", "main") == sha  # asked once
+    assert _sources.hub_revision("ScalerLab/JudgeBench", sha) == sha  # a commit is not looked up
+    assert asked == [("ScalerLab/JudgeBench", "main")]
+
+    class DownApi:
+        def dataset_info(self, dataset_id, revision=None):
+            raise OSError("connection reset")
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", DownApi)
+    assert _sources.hub_revision("allenai/reward-bench", "main") == "main"  # no answer: the branch name

@@ -29,6 +29,7 @@ NO_HUB_ENV = "J1EVAL_NO_HUB"
 
 _TRUE = ("1", "true", "yes", "on")
 _hub_probe: dict[str, str | None] = {}  # endpoint -> None (reachable) or the reason it is not
+_resolved: dict[str, str] = {}  # "dataset_id@branch" -> the commit the hub resolved it to
 
 
 class HubError(Exception):
@@ -215,6 +216,22 @@ def hub_unreachable() -> str | None:
     return _hub_probe[endpoint]
 
 
+def hub_revision(dataset_id: str, revision: str) -> str:
+    """The commit the hub resolves ``revision`` (a branch such as "main") to, or ``revision`` itself
+    when the hub cannot say. Recorded in ``source``, so a run names the exact data it read."""
+    if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision):
+        return revision  # already a commit
+    key = f"{dataset_id}@{revision}"
+    if key not in _resolved and hub_unreachable() is None:
+        try:
+            from huggingface_hub import HfApi
+
+            _resolved[key] = HfApi().dataset_info(dataset_id, revision=revision).sha or revision
+        except Exception:  # no answer: keep the branch name (the run still names what it asked for)
+            pass
+    return _resolved.get(key, revision)
+
+
 def load_hub(dataset_id: str, split: str, revision: str) -> list[Located]:
     """Rows of a hub dataset split via ``datasets``; raises :class:`HubError` with a one-line reason."""
     reason = hub_unreachable()
@@ -229,7 +246,7 @@ def load_hub(dataset_id: str, split: str, revision: str) -> list[Located]:
         rows = ds.to_list()
     except Exception as exc:  # network, auth, a missing split: all mean "not available"
         raise HubError(one_line(f"{type(exc).__name__}: {exc}")) from None
-    return _objects(rows, hub_source(dataset_id, revision))
+    return _objects(rows, hub_source(dataset_id, hub_revision(dataset_id, revision)))
 
 
 # --------------------------------------------------------------------------- not found
