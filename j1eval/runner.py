@@ -176,7 +176,8 @@ def run(config: RunConfig) -> RunOutcome:
         pending = [job for job in jobs if job.key not in store.keys]
         n_cached = len(jobs) - len(pending)
         manifest = _manifest(config, spec, fmt, identity, loaded, previous, model_revision=None)
-        write_json(out_dir / MANIFEST_FILE, manifest)
+        # The manifest is first written once the backend is up: a judge that fails to start
+        # (no model, no server) leaves no claim on the directory.
         if pending:
             backend = get_backend_class(spec.backend)(spec.model, **spec.options)
             try:

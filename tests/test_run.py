@@ -192,3 +192,16 @@ def test_full_disk_keeps_what_was_written(tmp_path, data_dir, monkeypatch, capsy
     monkeypatch.undo()
     resumed = run(RunConfig(**{**config.__dict__, "limit": 10}))
     assert resumed.results["judgebench"]["overall"]["n_pairs"] == 10
+
+
+def test_a_judge_that_fails_to_start_leaves_the_directory_free(tmp_path, data_dir):
+    out = tmp_path / "out"
+    bad = run_cli(
+        "run", "--judge", "hf:/no/such/model/dir", "--bench", "judgebench", "--limit", "1",
+        "--data-dir", str(data_dir), "--out", str(out), "--no-progress",
+    )  # fmt: skip
+    assert bad.returncode == 1 and "/no/such/model/dir" in bad.stderr
+    assert not (out / "manifest.json").exists()
+    code = main(["run", "--judge", "first", "--bench", "judgebench", "--limit", "2", "--out", str(out)]
+                + ["--data-dir", str(data_dir), "--no-progress"])  # fmt: skip
+    assert code == 0 and len(read_rows(out)) == 4
