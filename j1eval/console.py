@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ COLUMNS = (
     ("slot_a_rate", "slot A"),
     ("tie_rate", "ties"),
     ("parse_failure_rate", "no verdict"),
+    ("truncation_rate", "truncated"),
 )
 
 
@@ -32,16 +34,23 @@ def cell(figures: Mapping[str, Any], key: str) -> str:
     return f"{100 * value:.1f}"
 
 
+_NUMERIC_CELL = re.compile(r"^\s*([-+]?[\d.,]+%?|-|—|incompl\.)?\s*$")
+
+
 def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append(
-            "  ".join(
-                str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
+    """A plain-text table: numeric columns right-aligned, text columns left-aligned."""
+    columns = list(zip(header, *rows, strict=True))
+    widths = [max(len(str(x)) for x in col) for col in columns]
+    numeric = [i > 0 and all(_NUMERIC_CELL.match(str(x)) for x in col[1:]) for i, col in enumerate(columns)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            str(c).rjust(w) if right else str(c).ljust(w) for c, w, right in zip(cells, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    lines = [line(header), "  ".join("-" * w for w in widths)]
+    lines += [line(row) for row in rows]
     return "\n".join(lines)
 
 
