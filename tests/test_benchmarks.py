@@ -628,6 +628,7 @@ def test_hub_branch_is_recorded_as_the_commit_it_resolves_to(monkeypatch):
     assert _sources.hub_revision("ScalerLab/JudgeBench", "main") == sha
     assert _sources.hub_revision("ScalerLab/JudgeBench", "main") == sha  # asked once
     assert _sources.hub_revision("ScalerLab/JudgeBench", sha) == sha  # a commit is not looked up
+    assert _sources.hub_source("ScalerLab/JudgeBench", "main") == f"hf:ScalerLab/JudgeBench@{sha}"
     assert asked == [("ScalerLab/JudgeBench", "main")]
 
     class DownApi:

@@ -187,8 +187,8 @@ class UniqueIds:
 
 
 def hub_source(dataset_id: str, revision: str) -> str:
-    """The ``source`` string of data read from the hub."""
-    return f"hf:{dataset_id}@{revision}"
+    """The ``source`` string of data read from the hub, naming the commit ``revision`` resolves to."""
+    return f"hf:{dataset_id}@{hub_revision(dataset_id, revision)}"
 
 
 def _offline_mode() -> bool:
@@ -241,12 +241,13 @@ def load_hub(dataset_id: str, split: str, revision: str) -> list[Located]:
         import datasets
     except ImportError:
         raise HubError("the 'datasets' package is not installed (pip install 'j1eval[hf]')") from None
+    commit = hub_revision(dataset_id, revision)  # load the very commit that ``source`` will name
     try:
-        ds = datasets.load_dataset(dataset_id, split=split, revision=revision)
+        ds = datasets.load_dataset(dataset_id, split=split, revision=commit)
         rows = ds.to_list()
     except Exception as exc:  # network, auth, a missing split: all mean "not available"
         raise HubError(one_line(f"{type(exc).__name__}: {exc}")) from None
-    return _objects(rows, hub_source(dataset_id, hub_revision(dataset_id, revision)))
+    return _objects(rows, hub_source(dataset_id, commit))
 
 
 # --------------------------------------------------------------------------- not found

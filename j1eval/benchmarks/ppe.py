@@ -42,7 +42,6 @@ from j1eval.benchmarks._sources import (
     field,
     find_files,
     hashes,
-    hub_revision,
     hub_source,
     id_text,
     load_hub,
@@ -103,16 +102,15 @@ class PPE(Benchmark):
             reasons: dict[str, str] = {}
             for part, (_, split) in PARTS.items():
                 try:
-                    located_rows = load_hub(hub_id(part), split, HF_REVISION)
-                    where = hub_source(hub_id(part), hub_revision(hub_id(part), HF_REVISION))
-                    rows[part] = [(where, located) for located in located_rows]
+                    where = hub_source(hub_id(part), HF_REVISION)
+                    rows[part] = [(where, located) for located in load_hub(hub_id(part), split, HF_REVISION)]
                 except HubError as exc:
                     reasons[hub_id(part)] = str(exc)
             if not rows:
                 distinct = set(reasons.values())
                 reason = distinct.pop() if len(distinct) == 1 else "; ".join(f"{k}: {v}" for k, v in reasons.items())
                 raise data_not_found(self.title, WHAT, self.folder, data_dir, f"hub datasets unreachable: {reason}")
-            source = ", ".join(hub_source(hub_id(p), hub_revision(hub_id(p), HF_REVISION)) for p in rows)
+            source = ", ".join(hub_source(hub_id(p), HF_REVISION) for p in rows)
         notes: dict[str, Any] = {}
         ids = UniqueIds()
         pairs: list[Pair] = []

@@ -31,7 +31,6 @@ from j1eval.benchmarks._sources import (
     field,
     find_files,
     hashes,
-    hub_revision,
     hub_source,
     id_text,
     load_hub,
@@ -142,7 +141,7 @@ class RewardBench(Benchmark):
             raise data_not_found(
                 self.title, WHAT, self.folder, data_dir, f"hub dataset {HF_ID} unreachable: {exc}"
             ) from None
-        where = hub_source(HF_ID, hub_revision(HF_ID, HF_REVISION))
+        where = hub_source(HF_ID, HF_REVISION)
         return BenchmarkData([self._pair(rec, where, loc, ids) for loc, rec in rows], source=where)
 
     def _pair(self, rec: Record, where: object, loc: str, ids: UniqueIds) -> Pair:

@@ -28,7 +28,6 @@ from j1eval.benchmarks._sources import (
     data_not_found,
     field,
     hashes,
-    hub_revision,
     hub_source,
     id_text,
     load_hub,
@@ -99,7 +98,7 @@ class RMBench(Benchmark):
             raise data_not_found(
                 self.title, WHAT, self.folder, data_dir, f"hub dataset {HF_ID} unreachable: {exc}"
             ) from None
-        where = hub_source(HF_ID, hub_revision(HF_ID, HF_REVISION))
+        where = hub_source(HF_ID, HF_REVISION)
         pairs = self._from_total(rows, where, ids)
         return BenchmarkData(pairs, source=where, missing=_missing_of(pairs))
 
