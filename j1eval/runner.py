@@ -34,10 +34,10 @@ from j1eval.judges import JudgeSpec, resolve_judge
 from j1eval.metrics import N_BOOTSTRAP, single_order
 from j1eval.scoring import score_bench
 from j1eval.store import (
-    BACKEND_ERROR,
     MANIFEST_FILE,
     RESULTS_FILE,
     JudgmentStore,
+    failed_at_backend,
     latest_records,
     read_manifest,
     write_json,
@@ -198,7 +198,7 @@ def run(config: RunConfig) -> RunOutcome:
         results = _score(loaded, records, fmt, config)
     finally:
         store.close()
-    failed = [rec for rec in records if rec.get("failure") == BACKEND_ERROR]
+    failed = [rec for rec in records if failed_at_backend(rec)]
     write_json(out_dir / RESULTS_FILE, results)
     manifest["finished_at"] = _now()
     manifest["counts"] = {"judgments": len(jobs), "cached": n_cached, "generated": len(pending)}

@@ -19,6 +19,7 @@ import pandas as pd
 from j1eval.benchmarks import Benchmark
 from j1eval.errors import InputError
 from j1eval.metrics import N_BOOTSTRAP, compute_figures, pair_table
+from j1eval.store import latest_records
 from j1eval.types import FAILURE_CLASSES, ORDERS, VERDICTS, Pair
 
 
@@ -52,10 +53,7 @@ def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, benc
             rows.append(_validate_row(rec, known, where))
     if not rows:
         raise InputError("no judgments" + (f" for benchmark {bench!r}" if bench else ""), path=path)
-    frame = pd.DataFrame(rows)
-    if "key" in frame.columns:  # a retried judgment (see j1eval.store) supersedes the earlier line of its key
-        has_key = frame["key"].notna()
-        frame = frame[~has_key | ~frame.duplicated("key", keep="last")].reset_index(drop=True)
+    frame = pd.DataFrame(latest_records(rows))  # a retried judgment supersedes the earlier line of its key
     dupes = frame.duplicated(["pair_id", "order", "sample"], keep=False)
     if dupes.any():
         first = frame[dupes].iloc[0]
@@ -100,7 +98,7 @@ def _validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[st
         "score_a": _score(scores, "A"),
         "score_b": _score(scores, "B"),
         "line": int(str(where["record"]).split()[-1]),
-        "key": rec.get("key") if isinstance(rec.get("key"), str) else None,
+        **({"key": rec["key"]} if isinstance(rec.get("key"), str) else {}),  # a run's cache key (j1eval.store)
     }
 
 

@@ -55,7 +55,7 @@ class JudgmentStore:
         if self.path.exists():
             self._drop_partial_tail()
             self.keys = {
-                rec["key"] for rec in latest_records(self.records()) if "key" in rec and not _failed_at_backend(rec)
+                rec["key"] for rec in latest_records(self.records()) if "key" in rec and not failed_at_backend(rec)
             }
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
         return self
@@ -85,7 +85,7 @@ class JudgmentStore:
         try:
             for rec in records:
                 self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                if not _failed_at_backend(rec):
+                if not failed_at_backend(rec):
                     self.keys.add(rec["key"])
             self._fh.flush()
             os.fsync(self._fh.fileno())
@@ -108,7 +108,8 @@ class JudgmentStore:
         self.close()
 
 
-def _failed_at_backend(rec: Mapping[str, Any]) -> bool:
+def failed_at_backend(rec: Mapping[str, Any]) -> bool:
+    """Whether a stored judgment is a backend failure (retried by the next run)."""
     return rec.get("failure") == BACKEND_ERROR
 
 
