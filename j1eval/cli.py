@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--bench", required=True, help="NAME[,NAME...] or all")
     p_run.add_argument("--limit", type=int, default=None, help="the first N pairs of each benchmark (stable order)")
+    p_run.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="a seeded sample of N pairs of each benchmark, across all its subsets (stable; grows by adding pairs)",
+    )
     p_run.add_argument("--seed", type=int, default=0)
     p_run.add_argument("--order", default="both", choices=["both", "single", "ab", "ba"])
     p_run.add_argument("--samples", type=int, default=1, help="N samples per judgment: SC@N or Mean-Score@N")
@@ -148,6 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out=args.out,
         data_dir=args.data_dir,
         limit=args.limit,
+        sample=args.sample,
         seed=args.seed,
         order=args.order,
         samples=args.samples,
@@ -166,6 +173,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\n{outcome.n_generated} judgments generated, {outcome.n_cached} reused from the store; "
         f"results in {outcome.out_dir / 'results.json'}"
     )
+    if outcome.n_without_p_a:
+        print(
+            f"note: {outcome.n_without_p_a} judgments have no p_a: the backend returned no token log-probabilities "
+            "(the server does not give them), so their verdicts were read from the text and the probability "
+            "figures leave them out"
+        )
     if outcome.n_backend_errors:
         print(
             f"error: {outcome.n_backend_errors} judgments failed at the backend ({outcome.backend_error}); "

@@ -20,6 +20,12 @@ COLUMNS = (
     ("parse_failure_rate", "no verdict"),
     ("truncation_rate", "truncated"),
 )
+#: Shown when a run has the judge's probability of slot A (direct verdicts, baselines).
+PROBABILITY_COLUMNS = (
+    ("mean_p_a", "mean P(A)"),
+    ("order_shift", "order shift"),
+    ("acc_prob_avg", "acc(avg P)"),
+)
 
 
 def cell(figures: Mapping[str, Any], key: str) -> str:
@@ -56,17 +62,20 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def results_table(results: Mapping[str, Any], subsets: bool = True) -> str:
     """One row per benchmark (and per subset, indented), figures in percent."""
-    header = ["benchmark"] + [title for _, title in COLUMNS]
+    columns = list(COLUMNS)
+    if any("mean_p_a" in res["overall"] for res in results.values()):
+        columns += PROBABILITY_COLUMNS
+    header = ["benchmark"] + [title for _, title in columns]
     rows = []
     notes = []
     for bench, res in results.items():
         overall = res["overall"]
-        rows.append([bench] + [cell(overall, key) for key, _ in COLUMNS])
+        rows.append([bench] + [cell(overall, key) for key, _ in columns])
         if overall.get("missing"):
             notes.append(f"{bench}: data missing for {', '.join(overall['missing'])}; incomplete figures are not shown")
         if subsets:
             for name, figs in res.get("subsets", {}).items():
-                rows.append([f"  {name}"] + [cell(figs, key) for key, _ in COLUMNS])
+                rows.append([f"  {name}"] + [cell(figs, key) for key, _ in columns])
     text = render_table(header, rows)
     if notes:
         text += "\n" + "\n".join(notes)

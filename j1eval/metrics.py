@@ -34,6 +34,10 @@ GENERIC_FIGURES = (
     "tie_rate",
     "parse_failure_rate",
     "truncation_rate",
+    # Over the judge's probability of slot A (``p_a``), where a run has it:
+    "mean_p_a",
+    "order_shift",
+    "acc_prob_avg",
 )
 
 
@@ -74,13 +78,16 @@ def pair_table(
     are left out.
     """
     has_failure = "failure" in verdicts.columns
+    has_p_a = "p_a" in verdicts.columns and bool(verdicts["p_a"].notna().any())
+    absent = [None] * len(verdicts)
     # Plain dict lookups: far faster than pandas string-array joins at a million rows.
-    found: dict[tuple[str, str], tuple[Any, Any]] = dict(
+    found: dict[tuple[str, str], tuple[Any, Any, Any]] = dict(
         zip(
             zip(verdicts["pair_id"].tolist(), verdicts["order"].tolist(), strict=True),
             zip(
                 verdicts["verdict"].tolist(),
-                verdicts["failure"].tolist() if has_failure else [None] * len(verdicts),
+                verdicts["failure"].tolist() if has_failure else absent,
+                verdicts["p_a"].tolist() if has_p_a else absent,
                 strict=True,
             ),
             strict=True,
@@ -109,6 +116,10 @@ def pair_table(
         table[f"points_{order}"] = np.where(judged, is_good - (verdict == bad), np.nan)
         if has_failure:  # failure classes are optional in a judgments file
             table[f"failure_{order}"] = np.array([None if c is _ABSENT else _clean(c[1]) for c in cells], dtype=object)
+        if has_p_a:  # P(slot A) under this order, where the judge gave one
+            table[f"p_a_{order}"] = np.array(
+                [np.nan if c is _ABSENT or _clean(c[2]) is None else float(c[2]) for c in cells], dtype=float
+            )
     chosen = np.array([single_order(pid, seed) for pid in table["pair_id"]], dtype=object)
     # The seeded order where the pair has it; otherwise the one order that was judged.
     chosen = np.where(
@@ -175,7 +186,35 @@ def generic_figures(table: pd.DataFrame) -> dict[str, Ratio]:
     }
     if "failure_ab" in table.columns:
         figures["truncation_rate"] = Ratio(count(lambda o: table[f"failure_{o}"] == "truncated"), n_judged)
+    if "p_a_ab" in table.columns:
+        figures.update(probability_figures(table))
     return figures
+
+
+def probability_figures(table: pd.DataFrame) -> dict[str, Ratio]:
+    """Position bias in probability: figures over each order's P(slot A).
+
+    ``mean_p_a``: mean P(slot A) over judgments with a probability, both orders pooled
+    (0.5 for a judge with no slot preference). With P1(order) = P(the judge picks
+    response_1 | order), i.e. ``p_a`` under "ab" and ``1 - p_a`` under "ba", over pairs
+    with a probability in both orders: ``order_shift`` = mean |P1(ab) - P1(ba)| (0 for a
+    judge whose preference ignores order, 1 for ``first``), and ``acc_prob_avg`` = share
+    of pairs where the mean of P1(ab) and P1(ba) is on the better response's side of 0.5
+    (exactly 0.5 counts as wrong, like a tie).
+    """
+    p_ab, p_ba = table["p_a_ab"], table["p_a_ba"]
+    has = {"ab": p_ab.notna(), "ba": p_ba.notna()}
+    p1_ab, p1_ba = p_ab, 1.0 - p_ba
+    both = has["ab"] & has["ba"]
+    shift = (p1_ab - p1_ba).abs().where(both)
+    mean_p1 = (p1_ab + p1_ba) / 2
+    label_one = table["label"] == 1
+    right = ((mean_p1 > 0.5) & label_one) | ((mean_p1 < 0.5) & ~label_one)
+    return {
+        "mean_p_a": Ratio(p_ab.fillna(0.0) + p_ba.fillna(0.0), has["ab"].astype(float) + has["ba"].astype(float)),
+        "order_shift": Ratio.of(Figure(shift)),
+        "acc_prob_avg": Ratio.of(Figure(right.astype(float).where(both))),
+    }
 
 
 @dataclass

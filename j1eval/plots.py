@@ -7,6 +7,8 @@
 - ``length_bias``: verdict-flip rate, and the share of verdicts picking the longer
   response, against the length difference of the two responses (characters).
 - ``score_diff``: score formats only: distribution of chosen-minus-rejected scores.
+- ``probability_by_order`` (:mod:`j1eval.probability_plot`): runs with model
+  probabilities only: P(picks response 1) in each answer order.
 """
 
 from __future__ import annotations
@@ -338,7 +340,9 @@ def make_plots(report: Report, out_dir: Path) -> tuple[list[Path], list[str]]:
         return files, ["plots skipped: no benchmark results"]
     files += plot_accuracy(report, out_dir)
     files += plot_slot_rate(report, out_dir)
-    for fn in (plot_length_bias, plot_score_diff):
+    from j1eval.probability_plot import plot_probability_by_order
+
+    for fn in (plot_length_bias, plot_score_diff, plot_probability_by_order):
         paths, more = fn(report, out_dir)
         files += paths
         notes += more

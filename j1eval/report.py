@@ -56,6 +56,12 @@ BIAS_COLUMNS = (
     ("no verdict", "parse_failure_rate"),
     ("truncated", "truncation_rate"),
 )
+#: Position bias in probability, where runs have the judge's P(slot A) (direct verdicts, baselines).
+PROBABILITY_COLUMNS = (
+    ("mean P(A)", "mean_p_a"),
+    ("order shift", "order_shift"),
+    ("acc (avg P)", "acc_prob_avg"),
+)
 #: Section figures that a benchmark's scorer puts in ``overall`` (shown in its breakdown).
 SECTION_KEYS = {
     "rewardbench": (("chat", "Chat"), ("chat_hard", "Chat Hard"), ("safety", "Safety"), ("reasoning", "Reasoning")),
@@ -275,7 +281,7 @@ class BenchRun:
 
     @property
     def slice(self) -> tuple[int, int] | None:
-        """(pairs run, pairs in the benchmark) when the run covered only part of the data (``--limit``)."""
+        """(pairs run, pairs in the benchmark) when the run covered part of the data (--limit, --sample)."""
         run, total = self.info.get("n_pairs_run"), self.info.get("n_pairs_total")
         if isinstance(run, int) and isinstance(total, int) and run < total:
             return run, total
@@ -413,7 +419,7 @@ def _bench_run(
 ) -> tuple[BenchRun, list[str]]:
     from j1eval.benchmarks import BENCHMARKS, get_benchmark
     from j1eval.metrics import pair_table
-    from j1eval.runner import judgments_frame, orders_for
+    from j1eval.runner import judgments_frame, orders_for, select_pairs
     from j1eval.scoring import aggregate_samples
 
     notes: list[str] = []
@@ -424,8 +430,7 @@ def _bench_run(
     data, why = cache.load(bench, br.info, data_dir) if br.benchmark is not None else (None, "unknown benchmark")
     pairs = None
     if data is not None:
-        limit = manifest.get("limit")
-        pairs = list(data.pairs[:limit] if limit else data.pairs)
+        pairs = select_pairs(data.pairs, manifest.get("limit"), manifest.get("sample"), br.seed)
     elif why:
         notes.append(f"{judge} / {bench} ({run.path}): {why}; per-pair tests and plots skip it")
     order_mode, seed, samples = manifest.get("order", "both"), br.seed, int(manifest.get("samples", 1) or 1)
@@ -505,6 +510,14 @@ def load_report(paths: Iterable[Path], data_dir: Path | None = None, with_paper:
 # --------------------------------------------------------------------------- table builders
 
 
+def slice_text(br: BenchRun) -> str:
+    """How a run's pairs were picked, when it covered only part of a benchmark."""
+    run, total = br.slice or (0, 0)
+    if br.run.manifest.get("sample"):
+        return f"on a seeded sample of {run} of {total} pairs (--sample, seed {br.seed})"
+    return f"on the first {run} of {total} pairs (--limit)"
+
+
 def _pct_text(value: float) -> str:
     return f"{100 * value:.1f}"
 
@@ -540,8 +553,7 @@ def _figure_cell(br: BenchRun, figs: Mapping[str, Any], key: str, where: str, no
     mark = ""
     if br.slice:
         mark = SLICE
-        run, total = br.slice
-        notes.append(f"{SLICE} {where}: on the first {run} of {total} pairs (--limit).")
+        notes.append(f"{SLICE} {where}: {slice_text(br)}.")
     cell = Cell.pct(value, figs.get("ci", {}).get(key), mark)
     if mark:
         cell.status = f"slice: {br.slice[0]} of {br.slice[1]} pairs"
@@ -564,7 +576,7 @@ def main_table(report: Report) -> Table:
                 continue
             cell, ok = _figure_cell(br, br.overall, key, f"{judge.name}, {title}", notes)
             cells.append(cell)
-            if ok and not br.slice:  # a --limit slice is shown (marked) but never averaged into Overall
+            if ok and not br.slice:  # a slice is shown (marked) but never averaged into Overall
                 complete.append(float(cell.value) / 100)  # type: ignore[arg-type]
         if len(complete) == len(MAIN_COLUMNS):
             cells.append(Cell.pct(sum(complete) / len(complete)))
@@ -610,17 +622,19 @@ def _ppe_parts(br: BenchRun) -> dict[str, dict[str, Any]]:
 
 def position_bias_table(report: Report) -> Table:
     """J1 Table 5 layout, one row per (benchmark, judge), plus slot preference and failure rates."""
+    with_probs = any("mean_p_a" in br.overall for bench in report.benches() for br in report.runs_of(bench))
+    columns = BIAS_COLUMNS + (PROBABILITY_COLUMNS if with_probs else ())
     table = Table(
         "position_bias",
         "Position bias (J1 Table 5 layout, extended), %",
         ["Benchmark", "Judge"],
-        [c[0] for c in BIAS_COLUMNS] + ["pairs"],
+        [c[0] for c in columns] + ["pairs"],
     )
     notes: list[str] = []
 
     def row(bench_title: str, judge: str, figs: Mapping[str, Any], br: BenchRun | None) -> Row:
         cells = []
-        for _, key in BIAS_COLUMNS:
+        for _, key in columns:
             if key in figs and figs[key] is not None:
                 mark = SLICE if br is not None and br.slice else ""
                 cells.append(Cell.pct(figs[key], figs.get("ci", {}).get(key), mark))
@@ -628,9 +642,7 @@ def position_bias_table(report: Report) -> Table:
                 cells.append(Cell(NOT_RUN, status="not measured"))
         cells.append(Cell.number(figs.get("n_pairs")))
         if br is not None and br.slice:
-            notes.append(
-                f"{SLICE} {judge}, {bench_title}: on the first {br.slice[0]} of {br.slice[1]} pairs (--limit)."
-            )
+            notes.append(f"{SLICE} {judge}, {bench_title}: {slice_text(br)}.")
         return Row([bench_title, judge], cells, bench_title)
 
     paper_rows: dict[str, list[paper.PaperBiasRow]] = {}
@@ -666,13 +678,14 @@ def position_bias_table(report: Report) -> Table:
                         "PPE: the run's figures pool preference and correctness; the paper's rows are PPE Correctness."
                     )
                 table.rows.extend(
-                    _paper_bias_row("PPE-Correctness", p, "ppe_correctness") for p in paper_rows["ppe_correctness"]
+                    _paper_bias_row("PPE-Correctness", p, "ppe_correctness", columns)
+                    for p in paper_rows["ppe_correctness"]
                 )
             continue
         for br in report.runs_of(key):
             table.rows.append(row(title, br.judge, br.overall, br))
         for prow in paper_rows.get(key, []):
-            table.rows.append(_paper_bias_row(title, prow, key))
+            table.rows.append(_paper_bias_row(title, prow, key, columns))
     table.rows.sort(key=lambda r: _group_rank(r.labels[0]))
     table.notes = _dedupe(notes) + [
         "inconsistency = flip rate: share of pairs judged in both orders whose two verdicts are decisive and pick "
@@ -682,6 +695,15 @@ def position_bias_table(report: Report) -> Table:
         "verdicts readable (Shi et al., 2024). ties, no verdict, truncated = shares of all judgments. "
         f"{NOT_RUN} = not measured (one order only) or not reported."
     ]
+    if with_probs:
+        table.notes.append(
+            "In probability, where the judge gives P(slot A) (direct verdicts read it from the first answer token; "
+            "baselines give 1, 0 or 0.5): mean P(A) = mean P(slot A) over judgments, both orders pooled (50 = no slot "
+            "preference); order shift = mean over pairs of |P(picks response 1 | order a,b) - P(picks response 1 | "
+            "order b,a)| (0 for a judge whose preference ignores order, 100 for one that always picks slot A); "
+            "acc (avg P) = share of pairs where the mean of the two orders' P(picks the better response) is above "
+            "50 (exactly 50 counts as wrong)."
+        )
     if report.with_paper:
         table.notes.append(
             f"Rows marked [paper, Table 5] are quoted from {paper.CITATION}: PPE Correctness and JudgeBench, "
@@ -697,7 +719,9 @@ def _group_rank(title: str) -> int:
     return order.index(title) if title in order else len(order)
 
 
-def _paper_bias_row(title: str, prow: paper.PaperBiasRow, key: str) -> Row:
+def _paper_bias_row(
+    title: str, prow: paper.PaperBiasRow, key: str, columns: Sequence[tuple[str, str]] = BIAS_COLUMNS
+) -> Row:
     values = prow.values.get(key, {})
     paper_key = {
         "acc_ab": "acc_ab",
@@ -705,7 +729,7 @@ def _paper_bias_row(title: str, prow: paper.PaperBiasRow, key: str) -> Row:
         "acc_consistent": "acc_consistent",
         "flip_rate": "inconsistency",
     }
-    cells = [Cell.quoted(values.get(paper_key[k])) if k in paper_key else Cell.quoted(None) for _, k in BIAS_COLUMNS]
+    cells = [Cell.quoted(values.get(paper_key[k])) if k in paper_key else Cell.quoted(None) for _, k in columns]
     cells.append(Cell.quoted(None))
     return Row([title, prow.label], cells, title)
 

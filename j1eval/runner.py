@@ -18,7 +18,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -59,6 +59,7 @@ class RunConfig:
     out: Path | None = None
     data_dir: Path | None = None
     limit: int | None = None
+    sample: int | None = None  # a seeded sample of N pairs per benchmark, drawn across all its subsets
     seed: int = 0
     order: str = "both"
     samples: int = 1
@@ -81,6 +82,8 @@ class RunOutcome:
     n_cached: int  # judgments found in the store
     n_backend_errors: int = 0  # judgments that failed at the backend: a rerun retries them
     backend_error: str | None = None  # one of their error messages
+    #: Formats that read probabilities: judgments whose backend returned no log-probabilities.
+    n_without_p_a: int = 0
 
 
 @dataclass
@@ -120,6 +123,24 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+SAMPLE_RULE = "the N pairs with the smallest sha256(f'sample:{seed}:{pair_id}'), kept in the benchmark's order"
+
+
+def select_pairs(pairs: Sequence[Pair], limit: int | None, sample: int | None, seed: int) -> list[Pair]:
+    """The pairs a run covers: all, the first ``limit``, or a seeded ``sample`` across the whole benchmark.
+
+    A sample is stable: the same seed gives the same pairs on any machine, and a larger
+    sample contains a smaller one (so a run can be grown and resumed).
+    """
+    if limit:
+        return list(pairs[:limit])
+    if sample:
+        rank = {p.pair_id: hashlib.sha256(f"sample:{seed}:{p.pair_id}".encode()).hexdigest() for p in pairs}
+        chosen = set(sorted(rank, key=rank.__getitem__)[:sample])
+        return [p for p in pairs if p.pair_id in chosen]
+    return list(pairs)
+
+
 def orders_for(pair_id: str, mode: str, seed: int) -> tuple[Order, ...]:
     if mode == "both":
         return ORDERS
@@ -136,6 +157,10 @@ def run(config: RunConfig) -> RunOutcome:
         raise InputError(f"--samples must be at least 1, got {config.samples}")
     if config.limit is not None and config.limit < 1:
         raise InputError(f"--limit must be at least 1, got {config.limit}")
+    if config.sample is not None and config.sample < 1:
+        raise InputError(f"--sample must be at least 1, got {config.sample}")
+    if config.sample is not None and config.limit is not None:
+        raise InputError("--limit and --sample pick pairs in different ways: give one of them")
     if config.order not in ORDER_MODES:
         raise InputError(f"--order must be one of {', '.join(ORDER_MODES)}, got {config.order!r}")
     bench_names = expand_benches(config.benches)
@@ -153,12 +178,14 @@ def run(config: RunConfig) -> RunOutcome:
         options=config.backend_options,
     )
     fmt = get_format(spec.format)
+    if config.max_tokens is None and fmt.default_max_tokens is not None:
+        spec = replace(spec, sampling=replace(spec.sampling, max_tokens=fmt.default_max_tokens))
     data_dir = resolve_data_dir(config.data_dir)
     loaded: dict[str, tuple[Benchmark, BenchmarkData, list[Pair]]] = {}
     for name in bench_names:
         bench = get_benchmark(name)
         data = bench.load(data_dir)
-        pairs = data.pairs[: config.limit] if config.limit else list(data.pairs)
+        pairs = select_pairs(data.pairs, config.limit, config.sample, config.seed)
         loaded[name] = (bench, data, pairs)
 
     out_dir = Path(config.out) if config.out else default_out_dir(spec.name, bench_names)
@@ -208,7 +235,16 @@ def run(config: RunConfig) -> RunOutcome:
         {"command": manifest["command"], "finished_at": manifest["finished_at"], **manifest["counts"]}
     )
     write_json(out_dir / MANIFEST_FILE, manifest)
-    return RunOutcome(out_dir, results, len(pending), n_cached, len(failed), failed[0].get("error") if failed else None)
+    without_p_a = [r for r in records if fmt.reads_probabilities and r.get("p_a") is None and not failed_at_backend(r)]
+    return RunOutcome(
+        out_dir,
+        results,
+        len(pending),
+        n_cached,
+        len(failed),
+        failed[0].get("error") if failed else None,
+        n_without_p_a=sum("top_logprobs" not in r for r in without_p_a),
+    )
 
 
 def _describe(identity: Any) -> str:
@@ -299,7 +335,8 @@ def _generate(
 
 
 def _row(job: _Job, fmt: Format, spec: JudgeSpec, parts: list[Completion]) -> dict[str, Any]:
-    parsed_parts = [fmt.parse(c.text, c.finish_reason) for c in parts]
+    sampled = spec.sampling.temperature > 0
+    parsed_parts = [fmt.read(c, sampled) for c in parts]
     parsed: Parsed = fmt.combine(parsed_parts)
     single = len(parts) == 1
     scores = None
@@ -328,6 +365,9 @@ def _row(job: _Job, fmt: Format, spec: JudgeSpec, parts: list[Completion]) -> di
         "completion_tokens": total([c.completion_tokens for c in parts]),
         "latency_s": total([c.latency_s for c in parts]),  # type: ignore[list-item]
         "error": "; ".join(errors) if errors else None,
+        "p_a": parsed.p_a,
+        **({"choice_probs": dict(parsed.choice_probs)} if parsed.choice_probs is not None else {}),
+        **({"top_logprobs": dict(parts[0].top_logprobs)} if single and parts[0].top_logprobs is not None else {}),
     }
 
 
@@ -345,9 +385,10 @@ def judgments_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
                 "failure": rec.get("failure") or (None if rec.get("verdict") else "no_verdict"),
                 "score_a": scores.get("A"),
                 "score_b": scores.get("B"),
+                "p_a": rec.get("p_a"),
             }
         )
-    return pd.DataFrame(rows, columns=["pair_id", "order", "sample", "verdict", "failure", "score_a", "score_b"])
+    return pd.DataFrame(rows, columns=["pair_id", "order", "sample", "verdict", "failure", "score_a", "score_b", "p_a"])
 
 
 def _score(
@@ -418,6 +459,8 @@ def _manifest(
         if config.samples > 1
         else None,
         "limit": config.limit,
+        "sample": config.sample,
+        "sample_rule": SAMPLE_RULE if config.sample else None,
         "benchmarks": {
             name: {
                 "source": data.source,

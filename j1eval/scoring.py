@@ -2,7 +2,7 @@
 
 This is how verdicts from any tool are scored: a JSONL file with ``pair_id``,
 ``order`` ("ab"/"ba"), ``verdict`` ("A"/"B"/"tie"/null) and optional ``sample``,
-``failure``, ``scores`` and ``bench``.
+``failure``, ``scores``, ``p_a`` (the judge's probability of slot A) and ``bench``.
 """
 
 from __future__ import annotations
@@ -86,6 +86,11 @@ def _validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[st
         raise InputError(f"unknown failure class {failure!r}", field="failure", **where)
     if rec["verdict"] is None and failure is None:
         failure = "no_verdict"
+    p_a = rec.get("p_a")
+    if p_a is not None and (
+        not isinstance(p_a, int | float) or isinstance(p_a, bool) or not (0.0 <= p_a <= 1.0)  # NaN fails too
+    ):
+        raise InputError(f"must be a probability from 0 to 1 or null, got {p_a!r}", field="p_a", **where)
     scores = rec.get("scores")
     if scores is not None and not isinstance(scores, dict):
         raise InputError("must be an object like {'A': 7, 'B': 5}", field="scores", **where)
@@ -97,6 +102,7 @@ def _validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[st
         "failure": failure,
         "score_a": _score(scores, "A"),
         "score_b": _score(scores, "B"),
+        "p_a": None if p_a is None else float(p_a),
         "line": int(str(where["record"]).split()[-1]),
         **({"key": rec["key"]} if isinstance(rec.get("key"), str) else {}),  # a run's cache key (j1eval.store)
     }
@@ -117,8 +123,11 @@ def aggregate_samples(frame: pd.DataFrame, use_scores: bool = False) -> pd.DataF
     (``use_scores``) use Mean-Score@N: the slot with the higher mean score wins.
     With no readable sample, the verdict is None and the failure the most common.
     """
+    columns = ["pair_id", "order", "verdict", "failure", "p_a"]
+    if "p_a" not in frame.columns:
+        frame = frame.assign(p_a=None)
     if frame["sample"].max() == 0:
-        return frame[["pair_id", "order", "verdict", "failure"]].reset_index(drop=True)
+        return frame[columns].reset_index(drop=True)
     out = []
     for (pair_id, order), group in frame.groupby(["pair_id", "order"], sort=False):
         verdict, failure = combine_samples(
@@ -127,8 +136,10 @@ def aggregate_samples(frame: pd.DataFrame, use_scores: bool = False) -> pd.DataF
             group["score_a"].tolist() if use_scores else None,
             group["score_b"].tolist() if use_scores else None,
         )
-        out.append({"pair_id": pair_id, "order": order, "verdict": verdict, "failure": failure})
-    return pd.DataFrame(out, columns=["pair_id", "order", "verdict", "failure"])
+        probs = [p for p in group["p_a"].tolist() if _num(p)]
+        p_a = math.fsum(probs) / len(probs) if probs else None  # mean over the samples that have one
+        out.append({"pair_id": pair_id, "order": order, "verdict": verdict, "failure": failure, "p_a": p_a})
+    return pd.DataFrame(out, columns=columns)
 
 
 def combine_samples(

@@ -98,6 +98,21 @@ class Prompt:
         msgs.append({"role": "user", "content": text})
         return cls(tuple(msgs))
 
+    def with_prefill(self, opening: str) -> Prompt:
+        """This prompt with the assistant's turn opened by ``opening`` (the model continues it)."""
+        return Prompt((*self.conversation, {"role": "assistant", "content": opening}))
+
+    @property
+    def prefill(self) -> str:
+        """The opening of the assistant's turn, when the prompt ends in one ("" otherwise)."""
+        last = self.messages[-1] if self.messages else None
+        return str(last["content"]) if last is not None and last.get("role") == "assistant" else ""
+
+    @property
+    def conversation(self) -> tuple[Mapping[str, str], ...]:
+        """The messages without a trailing assistant prefill."""
+        return self.messages[:-1] if self.prefill else self.messages
+
     @property
     def text(self) -> str:
         return "\n\n".join(m["content"] for m in self.messages)
@@ -113,6 +128,11 @@ class Completion:
     completion_tokens: int | None = None
     latency_s: float | None = None
     error: str | None = None
+    #: The first generated position's most likely tokens (token text -> log-probability),
+    #: when the backend was asked for them (prompts with an assistant prefill).
+    top_logprobs: Mapping[str, float] | None = None
+    #: P(slot A) given by a rule rather than a distribution (the baseline judges).
+    p_a: float | None = None
 
 
 @dataclass(frozen=True)
@@ -124,3 +144,5 @@ class Parsed:
     score_b: float | None = None
     score: float | None = None  # pointwise score
     failure: str | None = None
+    p_a: float | None = None  # probability of slot A, renormalised over the two choices
+    choice_probs: Mapping[str, float] | None = None  # {"A": mass, "B": mass} among the top tokens

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Regenerate reports/: the baseline judges (first, random, longer) on every benchmark whose data is in
 # ../shared/data (JudgeBench, RewardBench, RM-Bench without math; PPE and FollowBenchEval are absent),
-# the small CPU judge (SmolLM2-135M-Instruct) on slices of JudgeBench and RewardBench (about 7 minutes
-# on 2 cores the first time), then the report in Markdown (with plots), LaTeX and CSV. Runs are
-# resumable: a rerun reuses runs/<name>/judgments.jsonl and takes seconds.
+# the small CPU judge (SmolLM2-135M-Instruct, direct verdicts with P(A)) on seeded samples of JudgeBench,
+# RewardBench and RM-Bench in both orders (about 30 minutes on 2 cores the first time), then the report
+# in Markdown (with plots), LaTeX and CSV. Runs are resumable: a rerun reuses runs/<name>/judgments.jsonl
+# and takes seconds.
 #
 #   scripts/make_reports.sh            # from the repository root (or anywhere: it cd's there)
-#   PYTHON=python3 DATA_DIR=/data SMOLLM2_LIMIT=20 scripts/make_reports.sh
+#   PYTHON=python3 DATA_DIR=/data SMOLLM2_REWARDBENCH_SAMPLE=100 scripts/make_reports.sh
 #   SKIP_SMOLLM2=1 scripts/make_reports.sh   # baselines only
+#   RUNS_ONLY=1 scripts/make_reports.sh      # the runs, not the report
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-.venv/bin/python}
 DATA_DIR=${DATA_DIR:-../shared/data}
 BENCHES=${BENCHES:-judgebench,rewardbench,rmbench}
-SMOLLM2_JUDGEBENCH_LIMIT=${SMOLLM2_JUDGEBENCH_LIMIT:-6}
-SMOLLM2_REWARDBENCH_LIMIT=${SMOLLM2_REWARDBENCH_LIMIT:-10}
+SMOLLM2_JUDGEBENCH_SAMPLE=${SMOLLM2_JUDGEBENCH_SAMPLE:-40}
+SMOLLM2_REWARDBENCH_SAMPLE=${SMOLLM2_REWARDBENCH_SAMPLE:-300}
+SMOLLM2_RMBENCH_SAMPLE=${SMOLLM2_RMBENCH_SAMPLE:-150}
 export J1EVAL_DATA_DIR="$DATA_DIR"  # where `report` finds the pairs (length-bias plot, tests)
 
 runs=()
@@ -24,13 +27,17 @@ for judge in first random longer; do
   runs+=("runs/$judge")
 done
 if [[ -z "${SKIP_SMOLLM2:-}" ]]; then
-  # The README's main job (JudgeBench) and a RewardBench slice, 160 new tokens per judgment.
-  for spec in "judgebench:$SMOLLM2_JUDGEBENCH_LIMIT" "rewardbench:$SMOLLM2_REWARDBENCH_LIMIT"; do
-    bench=${spec%%:*} limit=${spec##*:}
-    "$PYTHON" -m j1eval run --judge smollm2-135m --bench "$bench" --limit "$limit" --data-dir "$DATA_DIR" \
+  # Direct verdicts (the judge's default format): one forward pass per judgment, verdict and P(A).
+  for spec in "judgebench:$SMOLLM2_JUDGEBENCH_SAMPLE" "rewardbench:$SMOLLM2_REWARDBENCH_SAMPLE" \
+              "rmbench:$SMOLLM2_RMBENCH_SAMPLE"; do
+    bench=${spec%%:*} sample=${spec##*:}
+    "$PYTHON" -m j1eval run --judge smollm2-135m --bench "$bench" --sample "$sample" --data-dir "$DATA_DIR" \
       --out "runs/smollm2-135m__$bench" --no-progress
     runs+=("runs/smollm2-135m__$bench")
   done
+fi
+if [[ -n "${RUNS_ONLY:-}" ]]; then
+  exit 0
 fi
 
 # Only generated files are removed; reports/README.md is written by hand.

@@ -11,6 +11,13 @@ in ``usage`` are word counts. Faults are planned per prompt (the last message's 
 Fault names: "500", "503", "429", "400", "401", "slow" (sleep ``slow_s`` before
 answering), "bad_json" (200 with a non-JSON body), "no_choices" (200 without
 ``choices``), "drop" (close the connection without an answer).
+
+Prefill and probabilities, as vLLM answers them: with ``continue_final_message`` the
+prompt is the last *user* message and the answer continues the assistant's opening;
+``/v1/completions`` takes a text ``prompt`` (its key is the whole text). When the body
+asks for them (``logprobs``/``top_logprobs`` in chat, an integer ``logprobs`` in
+completions) and ``first_logprobs(prompt)`` is given, the first position's top tokens are
+returned in the matching shape. ``owned_by`` is what ``/v1/models`` says of the model.
 """
 
 from __future__ import annotations
@@ -44,8 +51,14 @@ class FakeOpenAIServer:
         delay_s: float = 0.0,
         slow_s: float = 2.0,
         api_key: str | None = None,
+        owned_by: str = "fake",
+        first_logprobs: Callable[[str], dict[str, float]] | None = None,
+        honour_n: bool = True,
     ) -> None:
+        self.honour_n = honour_n  # False: answer one choice whatever n asks (as some servers do)
         self.answer = answer
+        self.owned_by = owned_by
+        self.first_logprobs = first_logprobs
         self.model = model
         self.delay_s = delay_s
         self.slow_s = slow_s
@@ -94,10 +107,32 @@ class FakeOpenAIServer:
             plan = self.faults.get(prompt)
             return plan.pop(0) if plan else None
 
-    def _completion(self, body: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def prompt_of(body: dict[str, Any]) -> str:
+        """The text a request is keyed by: the completions prompt, or the last message (the user's, when continued)."""
+        if "prompt" in body:
+            return str(body["prompt"])
         messages = body["messages"]
-        prompt = messages[-1]["content"]
-        n = int(body.get("n") or 1)
+        if body.get("continue_final_message") and messages[-1]["role"] == "assistant":
+            return messages[-2]["content"]
+        return messages[-1]["content"]
+
+    def _logprobs(self, body: dict[str, Any], prompt: str) -> dict[str, Any] | None:
+        if self.first_logprobs is None:
+            return None
+        top = self.first_logprobs(prompt)
+        if "prompt" in body:
+            return {"top_logprobs": [top]} if isinstance(body.get("logprobs"), int) and body["logprobs"] else None
+        if not body.get("logprobs"):
+            return None
+        k = int(body.get("top_logprobs") or 0)
+        best = max(top, key=top.__getitem__)
+        entries = [{"token": t, "logprob": v} for t, v in sorted(top.items(), key=lambda kv: -kv[1])[:k]]
+        return {"content": [{"token": best, "logprob": top[best], "top_logprobs": entries}]}
+
+    def _completion(self, body: dict[str, Any]) -> dict[str, Any]:
+        prompt = self.prompt_of(body)
+        n = int(body.get("n") or 1) if self.honour_n else 1
         max_tokens = int(body.get("max_tokens") or 1 << 30)
         choices = []
         total = 0
@@ -107,13 +142,18 @@ class FakeOpenAIServer:
             if len(words) > max_tokens:
                 words, finish = words[:max_tokens], "length"
             total += len(words)
-            choices.append(
-                {"index": k, "message": {"role": "assistant", "content": " ".join(words)}, "finish_reason": finish}
-            )
-        prompt_tokens = sum(len(m["content"].split()) for m in messages)
+            text = " ".join(words)
+            choice: dict[str, Any] = {"index": k, "finish_reason": finish}
+            choice.update({"text": text} if "prompt" in body else {"message": {"role": "assistant", "content": text}})
+            logprobs = self._logprobs(body, prompt)
+            if logprobs is not None:
+                choice["logprobs"] = logprobs
+            choices.append(choice)
+        texts = [body["prompt"]] if "prompt" in body else [m["content"] for m in body["messages"]]
+        prompt_tokens = sum(len(t.split()) for t in texts)
         return {
             "id": f"chatcmpl-{len(self.bodies)}",
-            "object": "chat.completion",
+            "object": "text_completion" if "prompt" in body else "chat.completion",
             "model": body.get("model"),
             "choices": choices,
             "usage": {
@@ -150,7 +190,8 @@ class FakeOpenAIServer:
                 if not self._authorised():
                     return
                 if self.path.rstrip("/") == "/v1/models":
-                    self._send(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
+                    entry = {"id": server.model, "object": "model", "owned_by": server.owned_by}
+                    self._send(200, {"object": "list", "data": [entry]})
                 else:
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
 
@@ -159,7 +200,7 @@ class FakeOpenAIServer:
                 raw = self.rfile.read(length)
                 if not self._authorised():
                     return
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                if self.path.rstrip("/") not in ("/v1/chat/completions", "/v1/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
                 body = json.loads(raw)
@@ -177,7 +218,7 @@ class FakeOpenAIServer:
                 if body.get("model") != server.model:
                     self._send(404, {"error": {"message": f"model {body.get('model')!r} does not exist"}})
                     return
-                fault = server._next_fault(body["messages"][-1]["content"])
+                fault = server._next_fault(server.prompt_of(body))
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 if fault in ("500", "503", "429", "400", "401"):

@@ -13,7 +13,7 @@ from j1eval.formats import FORMATS, get_format
 from j1eval.formats._parsing import mean_score_at_n, sc_at_n
 from j1eval.types import FAILURE_CLASSES, ORDERS, Pair, Parsed
 
-NAMES = ["pairwise-verdict", "pairwise-scores", "scores-verdict", "pointwise", "plan-execute"]
+NAMES = ["pairwise-verdict", "pairwise-scores", "scores-verdict", "pointwise", "plan-execute", "direct-verdict"]
 VERDICT_FORMATS = ["pairwise-verdict", "scores-verdict", "plan-execute"]
 PAIR = Pair("p1", "bench", "sub", "What is 2+2? Use {braces}.", "It is 4. {response_b} {x}", "5 {instruction}", 1)
 
@@ -35,7 +35,8 @@ def test_registry_has_every_format():
 def test_pairwise_prompt_puts_responses_in_slots(name, order):
     fmt = get_format(name)
     (prompt,) = fmt.prompts(PAIR, order)
-    assert prompt.messages[-1]["role"] == "user"
+    assert prompt.conversation[-1]["role"] == "user"
+    assert prompt.prefill == ("<answer> [[" if name == "direct-verdict" else "")
     text = prompt.text
     first, second = PAIR.slots(order)
     block_a = f"[The Start of Assistant A's Answer]\n{first}\n[The End of Assistant A's Answer]"
@@ -321,7 +322,7 @@ def test_parse_never_raises(name, text, finish_reason):
     check_invariants(name, parsed)
     if finish_reason == "error":
         assert parsed.failure == "backend_error"
-    if finish_reason == "length":
+    if finish_reason == "length" and name != "direct-verdict":  # a direct verdict asks for one token: never cut
         assert parsed.failure != "no_verdict"
 
 

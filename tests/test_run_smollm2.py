@@ -28,6 +28,7 @@ def test_small_judge_runs_both_orders_and_resumes(tmp_path, data_dir):
         data_dir=data_dir,
         out=tmp_path,
         limit=2,
+        format="pairwise-verdict",
         max_tokens=24,
         progress=False,
     )
@@ -55,3 +56,29 @@ def test_small_judge_runs_both_orders_and_resumes(tmp_path, data_dir):
     again = run(config)
     assert (again.n_generated, again.n_cached) == (0, 4)
     assert again.results == outcome.results
+
+
+def test_small_judge_gives_direct_verdicts_with_probabilities(tmp_path, data_dir):
+    """The default format of smollm2-135m: one forward pass per judgment, a verdict and P(A) in both orders."""
+    outcome = run(
+        RunConfig(
+            judge="smollm2-135m", benches=["judgebench"], data_dir=data_dir, out=tmp_path, limit=2, progress=False
+        )
+    )
+    rows = [json.loads(x) for x in (tmp_path / "judgments.jsonl").read_text().splitlines()]
+    assert sorted(r["order"] for r in rows) == ["ab", "ab", "ba", "ba"]
+    fmt = get_format("direct-verdict")
+    for r in rows:
+        assert r["template_hash"] == fmt.template_hash and r["completion_tokens"] == 1  # one new token
+        assert r["verdict"] in ("A", "B") and r["failure"] is None  # decisive
+        assert 0 < r["p_a"] < 1
+        probs = r["choice_probs"]
+        assert r["verdict"] == max(probs, key=probs.get)  # the stored verdict is the argmax of the stored masses
+        assert r["p_a"] == pytest.approx(probs["A"] / (probs["A"] + probs["B"]))
+        assert len(r["top_logprobs"]) == 20
+    overall = outcome.results["judgebench"]["overall"]
+    assert overall["parse_failure_rate"] == 0.0
+    p1 = {(r["pair_id"], r["order"]): r["p_a"] if r["order"] == "ab" else 1 - r["p_a"] for r in rows}
+    pids = sorted({r["pair_id"] for r in rows})
+    expected = sum(abs(p1[pid, "ab"] - p1[pid, "ba"]) for pid in pids) / len(pids)
+    assert overall["order_shift"] == pytest.approx(expected)

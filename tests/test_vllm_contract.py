@@ -10,6 +10,7 @@ request isolated from the rest, and a whole run through the runner.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import types
 from dataclasses import dataclass, field
@@ -29,12 +30,13 @@ class FakeSamplingParams:
     top_p: float = 1.0
     max_tokens: int = 16
     seed: int | None = None
+    logprobs: int | None = None
 
 
 class FakeTokenizer:
     """Whitespace tokens; the chat template joins the messages' contents."""
 
-    def apply_chat_template(self, messages, add_generation_prompt=True, tokenize=False):
+    def apply_chat_template(self, messages, add_generation_prompt=True, tokenize=False, continue_final_message=False):
         return " ".join(m["content"] for m in messages)
 
     def __call__(self, text, add_special_tokens=False):
@@ -47,6 +49,7 @@ class FakeLLM:
 
     kwargs: dict
     calls: list = field(default_factory=list)
+    modes: list = field(default_factory=list)  # (add_generation_prompt, continue_final_message, logprobs) per call
 
     def get_tokenizer(self):
         return FakeTokenizer()
@@ -56,8 +59,11 @@ class FakeLLM:
         config = types.SimpleNamespace(max_model_len=self.kwargs.get("max_model_len", 100_000))
         return types.SimpleNamespace(model_config=config)
 
-    def chat(self, conversations, sampling_params, use_tqdm=False):
+    def chat(
+        self, conversations, sampling_params, use_tqdm=False, add_generation_prompt=True, continue_final_message=False
+    ):
         self.calls.append((len(conversations), sampling_params.n))
+        self.modes.append((add_generation_prompt, continue_final_message, sampling_params.logprobs))
         outputs = []
         for messages in conversations:
             text = " ".join(m["content"] for m in messages)
@@ -65,12 +71,24 @@ class FakeLLM:
                 raise ValueError("the engine rejected a request")
             words = text.split()
             slot = "A" if len(words) % 2 == 0 else "B"
+            other = "B" if slot == "A" else "A"
+            continued = continue_final_message and messages[-1]["role"] == "assistant"
+            # First-step distribution as vLLM gives it: token id -> Logprob(logprob, rank, decoded_token).
+            first = {
+                1: types.SimpleNamespace(logprob=math.log(0.6), rank=1, decoded_token=slot),
+                2: types.SimpleNamespace(logprob=math.log(0.1), rank=2, decoded_token=f" {slot}"),
+                3: types.SimpleNamespace(logprob=math.log(0.2), rank=3, decoded_token=other),
+                4: types.SimpleNamespace(logprob=math.log(0.1), rank=4, decoded_token="The"),
+            }
             samples = [
                 types.SimpleNamespace(
                     index=k,
-                    text=f"<think>sample {k}</think> <answer> [[{slot}]] </answer>",
+                    text=f"{slot}]] </answer>"
+                    if continued
+                    else f"<think>sample {k}</think> <answer> [[{slot}]] </answer>",
                     finish_reason="stop",
                     token_ids=[0] * (5 + k),
+                    logprobs=[first] if sampling_params.logprobs else None,
                 )
                 for k in reversed(range(sampling_params.n))  # vLLM does not promise index order
             ]
@@ -149,3 +167,35 @@ def test_a_run_through_the_vllm_backend(fake_vllm, model_dir, tmp_path, data_dir
     assert all(r["verdict"] in ("A", "B") and r["failure"] is None for r in rows)
     assert fake_vllm[0].calls == [(8, 1)]  # every prompt in one engine call
     assert json.loads((tmp_path / "run" / "manifest.json").read_text())["model_revision"].startswith("sha256:")
+
+
+def test_prefilled_prompts_are_continued_and_return_first_token_probabilities(fake_vllm, model_dir):
+    backend = get_backend_class("vllm")(str(model_dir))
+    pair = Pair("p", "b", "s", "q", "r1", "r2", 1)
+    prefilled = Request(Prompt.user("one two").with_prefill("<answer> [["), pair, "ab", 0)
+    out = backend.generate([request("one two three"), prefilled], Sampling(temperature=0.0, max_tokens=1), n=1)
+    # One call per kind: a new assistant turn for the plain prompt, a continued one with logprobs for the other.
+    assert fake_vllm[0].modes == [(True, False, None), (False, True, 20)]
+    assert out[0][0].top_logprobs is None
+    top = out[1][0].top_logprobs
+    assert top is not None and top["A"] == pytest.approx(math.log(0.6)) and set(top) == {"A", " A", "B", "The"}
+
+
+def test_a_direct_verdict_run_through_the_vllm_backend_stores_p_a(fake_vllm, model_dir, tmp_path, data_dir):
+    config = RunConfig(
+        judge=f"vllm:{model_dir}",
+        benches=["judgebench"],
+        data_dir=data_dir,
+        limit=3,
+        out=tmp_path / "run",
+        format="direct-verdict",
+        progress=False,
+    )
+    outcome = run(config)
+    rows = [json.loads(x) for x in (tmp_path / "run" / "judgments.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and fake_vllm[0].modes == [(False, True, 20)]
+    for r in rows:
+        # the fake gives the winner 0.6 + 0.1 and the other 0.2: p = 0.7 / 0.9
+        expected = 0.7 / 0.9 if r["verdict"] == "A" else 0.2 / 0.9
+        assert r["p_a"] == pytest.approx(expected) and r["raw"].endswith("]] </answer>")
+    assert "order_shift" in outcome.results["judgebench"]["overall"]

@@ -1,7 +1,9 @@
 """Baseline judges with no model: ``first``, ``random`` and ``longer``.
 
 They answer in the pairwise-verdict format (``<answer> [[A]] </answer>``), so
-their outputs go through the same parser, store and metrics as a model's.
+their outputs go through the same parser, store and metrics as a model's. Each also
+gives ``p_a``, its probability of slot A: 1 or 0 for ``first`` and ``longer`` (0.5 on equal
+lengths), 0.5 for ``random``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def _longer(request: Request, seed: int) -> str:
 
 POLICIES: dict[str, Callable[[Request, int], str]] = {"first": _first, "random": _random, "longer": _longer}
 
+#: Each rule's probability of slot A: the coin of ``random`` is fair whatever side it fell on.
+P_A: dict[str, Callable[[str], float]] = {
+    "first": lambda verdict: 1.0,
+    "random": lambda verdict: 0.5,
+    "longer": lambda verdict: {"A": 1.0, "B": 0.0}.get(verdict, 0.5),
+}
+
 
 @backend("baseline")
 class BaselineBackend(Backend):
@@ -59,7 +68,11 @@ class BaselineBackend(Backend):
             start = time.perf_counter()
             verdict = self.policy(request, sampling.seed)
             text = f"<answer> [[{verdict}]] </answer>"
-            done = [Completion(text, "stop", 0, 0, time.perf_counter() - start) for _ in range(n)]
+            prefill = request.prompt.prefill
+            if prefill and text.startswith(prefill):  # continue the opened assistant turn
+                text = text[len(prefill) :]
+            p_a = P_A[self.model](verdict)
+            done = [Completion(text, "stop", 0, 0, time.perf_counter() - start, p_a=p_a) for _ in range(n)]
             out.append(done)
             if on_done is not None:
                 on_done(i, done)

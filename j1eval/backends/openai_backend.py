@@ -9,16 +9,30 @@ the model).
 
 Connection errors, timeouts, HTTP 429 and 5xx, and malformed bodies are retried; other
 4xx are not. A request that still fails becomes ``Completion(finish_reason="error")``.
+
+Prefilled prompts (a prompt ending in an assistant message, e.g. ``direct-verdict``'s
+``<answer> [[``) also ask for the first token's ``top_logprobs``. Option ``prefill`` says
+how the server continues the assistant's turn: ``chat`` sends the messages with
+``continue_final_message`` (vLLM, SGLang); ``completions`` renders the chat template
+here (``tokenizer``: a local tokenizer folder, default the model name when it is one)
+and sends the text to ``/completions``, which any server with that endpoint continues;
+``auto`` (default) picks ``chat`` for servers whose ``/models`` say vLLM or SGLang, else
+``completions`` when a tokenizer is at hand, else stops with one line saying what to
+pass. A server that returns no log-probabilities gives verdicts read from the text
+(no ``p_a``). A server that ignores ``n`` (fewer choices than asked) gets one request
+per sample from then on, with seeds ``seed + k``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from typing import Any
 
 from j1eval.backends import backend
@@ -39,6 +53,16 @@ class _Retryable(Exception):
 
 class _Fatal(Exception):
     """A failure that another try will not fix (HTTP 4xx other than 429)."""
+
+
+class _FewerChoices(Exception):
+    """The server answered with fewer choices than ``n``: it ignores ``n``."""
+
+
+#: ``/models`` owners whose chat endpoint honours ``continue_final_message``.
+PREFILL_CHAT_SERVERS = ("vllm", "sglang")
+PREFILL_MODES = ("auto", "chat", "completions")
+TOP_LOGPROBS = 20
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -70,6 +94,13 @@ class OpenAIBackend(Backend):
         self.backoff_s = float(options.get("backoff_s", 1.0))
         self.backoff_max_s = float(options.get("backoff_max_s", 30.0))
         self.check_models = bool(options.get("check_models", True))
+        self.prefill = str(options.get("prefill", "auto"))
+        if self.prefill not in PREFILL_MODES:
+            raise SetupError(f"openai backend: prefill must be one of {', '.join(PREFILL_MODES)}, got {self.prefill!r}")
+        self.tokenizer_path = str(options.get("tokenizer") or "")
+        self._route: str | None = None  # how prefilled prompts are sent, once decided
+        self._tokenizer: Any = None
+        self._n_ignored = False  # the server ignores n: one request per sample
         self._client = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {self.api_key}"},
@@ -117,6 +148,61 @@ class OpenAIBackend(Backend):
         root = (self._served or {}).get(self.model, {}).get("root")
         return f"{self.model}@{root}" if root and root != self.model else self.model
 
+    def prefill_route(self) -> str:
+        """``chat`` or ``completions``: how this server is sent prompts whose assistant turn is opened."""
+        if self._route is not None:
+            return self._route
+        if self.prefill != "auto":
+            self._route = self.prefill
+        else:
+            if self._served is None:
+                self.check_server()
+            owner = str((self._served or {}).get(self.model, {}).get("owned_by") or "").lower()
+            if owner in PREFILL_CHAT_SERVERS:
+                self._route = "chat"
+            elif self._local_tokenizer_path():
+                self._route = "completions"
+            else:
+                raise SetupError(
+                    f"the server at {self.base_url} does not say it is vLLM or SGLang, so it may not continue a "
+                    "prefilled answer (continue_final_message): pass --backend-option tokenizer=PATH (the model's "
+                    "tokenizer folder) to send the chat-templated prompt to /completions, or "
+                    "--backend-option prefill=chat if the server honours continue_final_message"
+                )
+        if self._route == "completions":
+            self._load_tokenizer()
+        return self._route
+
+    def _local_tokenizer_path(self) -> str:
+        from pathlib import Path
+
+        for candidate in (self.tokenizer_path, self.model):
+            if candidate and Path(candidate).expanduser().is_dir():
+                return str(Path(candidate).expanduser())
+        return ""
+
+    def _load_tokenizer(self) -> None:
+        if self._tokenizer is not None:
+            return
+        path = self._local_tokenizer_path()
+        if not path:
+            missing = f" ({self.tokenizer_path} is not a folder)" if self.tokenizer_path else ""
+            raise SetupError(
+                "openai backend: prefill=completions renders the chat template here; pass "
+                f"--backend-option tokenizer=PATH (a local tokenizer folder){missing}"
+            )
+        try:
+            from transformers import AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        except ImportError:
+            hint = "pip install 'j1eval[hf]'"
+            raise SetupError(f"openai backend: prefill=completions needs transformers: {hint}") from None
+        except (OSError, ValueError) as exc:
+            raise SetupError(f"openai backend: cannot load the tokenizer in {path}: {exc}") from None
+        if not getattr(self._tokenizer, "chat_template", None):
+            raise SetupError(f"openai backend: the tokenizer in {path} has no chat template")
+
     # -- generation ----------------------------------------------------------------
 
     def generate(
@@ -130,6 +216,8 @@ class OpenAIBackend(Backend):
         if not requests:
             return []
         self.check_server()
+        if any(r.prompt.prefill for r in requests):
+            self.prefill_route()  # a server that cannot continue an answer stops the run here, once
         results: list[list[Completion]] = [[] for _ in requests]
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="j1eval-openai")
         try:
@@ -148,42 +236,69 @@ class OpenAIBackend(Backend):
             pool.shutdown(wait=False, cancel_futures=True)
         return results
 
-    def _body(self, request: Request, sampling: Sampling, n: int) -> dict[str, Any]:
-        return {
+    def _body(self, request: Request, sampling: Sampling, n: int) -> tuple[str, dict[str, Any]]:
+        """The endpoint and the JSON body for one request."""
+        body: dict[str, Any] = {
             "model": self.model,
-            "messages": [dict(m) for m in request.prompt.messages],
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
             "max_tokens": sampling.max_tokens,
             "n": n,
             "seed": sampling.seed,
         }
+        if not request.prompt.prefill:
+            return "/chat/completions", {**body, "messages": [dict(m) for m in request.prompt.messages]}
+        if self.prefill_route() == "chat":
+            body.update(
+                messages=[dict(m) for m in request.prompt.messages],
+                continue_final_message=True,
+                add_generation_prompt=False,
+                logprobs=True,
+                top_logprobs=TOP_LOGPROBS,
+            )
+            return "/chat/completions", body
+        from j1eval.backends.transformers_backend import chat_text
+
+        return "/completions", {**body, "prompt": chat_text(self._tokenizer, request), "logprobs": TOP_LOGPROBS}
 
     def _request(self, request: Request, sampling: Sampling, n: int) -> list[Completion]:
-        """One request with retries; never raises."""
+        """All samples of one request, with retries; never raises."""
         greedy = sampling.temperature <= 0
         asked = 1 if greedy else n  # greedy samples are all the same: ask once
-        body = self._body(request, sampling, asked)
         start = time.perf_counter()
+        try:
+            if asked > 1 and not self._n_ignored:
+                try:
+                    return self._attempts(*self._body(request, sampling, asked), asked, start)
+                except _FewerChoices:
+                    self._n_ignored = True  # from now on, one request per sample
+            if asked > 1:
+                out: list[Completion] = []
+                for k in range(asked):
+                    one = replace(sampling, seed=sampling.seed + k)
+                    out += self._attempts(*self._body(request, one, 1), 1, start)
+                return out
+            return self._attempts(*self._body(request, sampling, 1), 1, start) * n
+        except _RequestFailed as exc:
+            return [Completion("", "error", latency_s=time.perf_counter() - start, error=str(exc))] * n
+        except Exception as exc:  # a bug or an odd failure must not end the run
+            error = f"{type(exc).__name__}: {exc}"
+            return [Completion("", "error", latency_s=time.perf_counter() - start, error=error)] * n
+
+    def _attempts(self, path: str, body: dict[str, Any], n: int, start: float) -> list[Completion]:
+        """One request with retries: ``n`` completions, or _RequestFailed."""
         attempts = self.max_retries + 1
         error = ""
         for attempt in range(attempts):
             try:
-                completions = self._post(body, asked, sampling.max_tokens, start)
-                return completions * n if greedy else completions
+                return self._post(path, body, n, start)
             except _Fatal as exc:
-                error = str(exc)
-                break
+                raise _RequestFailed(str(exc)) from None
             except _Retryable as exc:
                 error = str(exc)
                 if attempt + 1 < attempts:
                     time.sleep(self._delay(attempt, exc.retry_after))
-            except Exception as exc:  # a bug or an odd failure must not end the run
-                error = f"{type(exc).__name__}: {exc}"
-                break
-        else:
-            error = f"{error} (after {attempts} attempts)"
-        return [Completion("", "error", latency_s=time.perf_counter() - start, error=error)] * n
+        raise _RequestFailed(f"{error} (after {attempts} attempts)")
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         with self._rng_lock:
@@ -193,10 +308,10 @@ class OpenAIBackend(Backend):
             delay = max(delay, min(retry_after, self.backoff_max_s))
         return delay
 
-    def _post(self, body: dict[str, Any], n: int, max_tokens: int, start: float) -> list[Completion]:
+    def _post(self, path: str, body: dict[str, Any], n: int, start: float) -> list[Completion]:
         httpx = self._httpx
         try:
-            resp = self._client.post("/chat/completions", json=body)
+            resp = self._client.post(path, json=body)
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timeout after {self.timeout_s:g} s ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -214,8 +329,10 @@ class OpenAIBackend(Backend):
 
     @staticmethod
     def _parse(data: Any, n: int, latency: float) -> list[Completion]:
-        """Completions from a chat-completions body; a malformed body raises _Retryable."""
+        """Completions from a chat-completions or completions body; a malformed body raises _Retryable."""
         choices = data.get("choices") if isinstance(data, dict) else None
+        if isinstance(choices, list) and 0 < len(choices) < n:
+            raise _FewerChoices(f"{len(choices)} choices for n={n}")
         if not isinstance(choices, list) or len(choices) < n:
             got = len(choices) if isinstance(choices, list) else "no"
             raise _Retryable(f"malformed response: {got} choices for n={n}")
@@ -228,14 +345,49 @@ class OpenAIBackend(Backend):
             ordered = sorted(choices, key=lambda c: int(c.get("index", 0)))
             out = []
             for choice, share in zip(ordered[:n], shares, strict=True):
-                content = (choice.get("message") or {}).get("content")
+                content = choice["text"] if "text" in choice else (choice.get("message") or {}).get("content")
                 if content is not None and not isinstance(content, str):
                     raise TypeError(f"message content is {type(content).__name__}")
                 finish = "length" if choice.get("finish_reason") == "length" else "stop"
-                out.append(Completion(content or "", finish, prompt_tokens, share, latency))
+                top = first_top_logprobs(choice.get("logprobs"))
+                out.append(Completion(content or "", finish, prompt_tokens, share, latency, top_logprobs=top))
         except (AttributeError, TypeError, ValueError) as exc:
             raise _Retryable(f"malformed response: {exc}") from None
         return out
 
     def close(self) -> None:
         self._client.close()
+
+
+class _RequestFailed(Exception):
+    """A request that failed for good (after its retries)."""
+
+
+def first_top_logprobs(logprobs: Any) -> dict[str, float] | None:
+    """The first generated position's top tokens from a choice's ``logprobs``, or None.
+
+    Chat completions: ``{"content": [{"token", "logprob", "top_logprobs": [{"token", "logprob"}]}]}``;
+    legacy completions: ``{"top_logprobs": [{token: logprob, ...}, ...]}``. Tokens that read
+    the same have their probabilities added.
+    """
+    if not isinstance(logprobs, dict):
+        return None
+    pairs: list[tuple[Any, Any]] = []
+    content = logprobs.get("content")
+    legacy = logprobs.get("top_logprobs")
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        first = content[0]
+        entries = first.get("top_logprobs") or [first]
+        pairs = [(e.get("token"), e.get("logprob")) for e in entries if isinstance(e, dict)]
+    elif isinstance(legacy, list) and legacy and isinstance(legacy[0], dict):
+        pairs = list(legacy[0].items())
+    top: dict[str, float] = {}
+    for token, logprob in pairs:
+        if not isinstance(token, str) or not isinstance(logprob, int | float) or isinstance(logprob, bool):
+            continue
+        value = float(logprob)
+        if token in top:  # log(exp(a) + exp(b)), safe for very negative values
+            high, low = max(top[token], value), min(top[token], value)
+            value = high + math.log1p(math.exp(low - high))
+        top[token] = value
+    return top or None

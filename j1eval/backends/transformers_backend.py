@@ -12,11 +12,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from j1eval.backends import backend
 from j1eval.backends.base import Backend, Request
 from j1eval.errors import SetupError
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
+
+TOP_LOGPROBS = 20  # most likely first tokens returned for a prefilled prompt (as the OpenAI API's maximum)
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:
@@ -27,6 +31,16 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
 
 def _looks_like_path(spec: str) -> bool:
     return spec.startswith(("/", "./", "../", "~")) or spec in (".", "..")
+
+
+def chat_text(tokenizer: Any, request: Request) -> str:
+    """A request's prompt through the chat template: a new assistant turn, or the prefilled one continued."""
+    messages = [dict(m) for m in request.prompt.messages]
+    if request.prompt.prefill:
+        return tokenizer.apply_chat_template(
+            messages, add_generation_prompt=False, continue_final_message=True, tokenize=False
+        )
+    return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
 
 @backend("hf")
@@ -96,11 +110,8 @@ class TransformersBackend(Backend):
         return self._revision
 
     def encode(self, request: Request) -> list[int]:
-        """Token ids of a request's chat prompt, ready for the assistant's turn."""
-        text = self.tokenizer.apply_chat_template(
-            [dict(m) for m in request.prompt.messages], add_generation_prompt=True, tokenize=False
-        )
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        """Token ids of a request's chat prompt, ready for the assistant's turn (or inside a prefilled one)."""
+        return list(self.tokenizer(chat_text(self.tokenizer, request), add_special_tokens=False)["input_ids"])
 
     def generate(
         self,
@@ -110,27 +121,35 @@ class TransformersBackend(Backend):
         on_done: Callable[[int, list[Completion]], None] | None = None,
     ) -> list[list[Completion]]:
         encoded = [self.encode(r) for r in requests]
-        order = sorted(range(len(requests)), key=lambda i: len(encoded[i]), reverse=True)
+        # Prompts with a prefilled answer want the first position's distribution (direct verdicts).
+        wants = [bool(r.prompt.prefill) for r in requests]
+        order = sorted(range(len(requests)), key=lambda i: (wants[i], len(encoded[i])), reverse=True)
         results: list[list[Completion] | None] = [None] * len(requests)
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            for i, completions in zip(batch, self._run_batch([encoded[i] for i in batch], sampling, n), strict=True):
+            logprobs = any(wants[i] for i in batch)
+            outcomes = self._run_batch([encoded[i] for i in batch], sampling, n, logprobs)
+            for i, completions in zip(batch, outcomes, strict=True):
                 results[i] = completions
                 if on_done is not None:
                     on_done(i, completions)
         return [r if r is not None else [] for r in results]
 
-    def _run_batch(self, prompts: list[list[int]], sampling: Sampling, n: int) -> list[list[Completion]]:
+    def _run_batch(
+        self, prompts: list[list[int]], sampling: Sampling, n: int, logprobs: bool = False
+    ) -> list[list[Completion]]:
         """Completions for one batch; on out-of-memory, halves the batch; other errors become values."""
         torch = self._torch
         start = time.perf_counter()
         try:
-            rows = self._generate_ids(prompts, sampling, n)
+            rows, tops = self._generate_ids(prompts, sampling, n, logprobs)
         except torch.OutOfMemoryError as exc:
             self._free()
             if len(prompts) > 1:
                 half = len(prompts) // 2
-                return self._run_batch(prompts[:half], sampling, n) + self._run_batch(prompts[half:], sampling, n)
+                return self._run_batch(prompts[:half], sampling, n, logprobs) + self._run_batch(
+                    prompts[half:], sampling, n, logprobs
+                )
             return [[Completion("", "error", len(prompts[0]), error=_one_line(exc))] * n]
         except Exception as exc:  # one failing batch must not end the run
             self._free()
@@ -138,11 +157,30 @@ class TransformersBackend(Backend):
         latency = (time.perf_counter() - start) / len(prompts)
         out = []
         for k, prompt in enumerate(prompts):
-            out.append([self._completion(rows[k * n + j], len(prompt), sampling, latency) for j in range(n)])
+            top = tops[k] if tops is not None else None
+            out.append([self._completion(rows[k * n + j], len(prompt), sampling, latency, top) for j in range(n)])
         return out
 
-    def _generate_ids(self, prompts: list[list[int]], sampling: Sampling, n: int) -> list[list[int]]:
-        """Generated token ids per (prompt, sample) row, prompts left-padded to one length."""
+    def _top_logprobs(self, logits: Any) -> list[dict[str, float]]:
+        """The ``TOP_LOGPROBS`` most likely tokens per row of first-step logits, by their text."""
+        torch = self._torch
+        logprobs = torch.log_softmax(logits.float(), dim=-1)
+        values, ids = logprobs.topk(min(TOP_LOGPROBS, logprobs.shape[-1]), dim=-1)
+        out = []
+        for row_values, row_ids in zip(values.tolist(), ids.tolist(), strict=True):
+            top: dict[str, float] = {}
+            for value, token_id in zip(row_values, row_ids, strict=True):
+                text = self.tokenizer.decode([token_id])
+                # Several ids can read the same: their probabilities add up.
+                top[text] = float(np.logaddexp(top[text], value)) if text in top else value
+            out.append(top)
+        return out
+
+    def _generate_ids(
+        self, prompts: list[list[int]], sampling: Sampling, n: int, logprobs: bool = False
+    ) -> tuple[list[list[int]], list[dict[str, float]] | None]:
+        """Generated token ids per (prompt, sample) row, prompts left-padded to one length,
+        and, with ``logprobs``, each prompt's most likely first tokens (from the raw logits)."""
         torch = self._torch
         width = max(len(p) for p in prompts)
         input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
@@ -162,15 +200,25 @@ class TransformersBackend(Backend):
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
+        if logprobs:
+            kwargs.update(output_logits=True, return_dict_in_generate=True)
         torch.manual_seed(sampling.seed)
         with torch.inference_mode():
             output = self.lm.generate(
                 input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device), **kwargs
             )
+        tops = None
+        if logprobs:
+            # The first step's logits do not depend on sampling: one row per prompt is enough.
+            first = output.logits[0][:: 1 if greedy else n]
+            tops = self._top_logprobs(first)
+            output = output.sequences
         rows = output[:, width:].tolist()
-        return [row for row in rows for _ in range(n)] if greedy else rows
+        return ([row for row in rows for _ in range(n)] if greedy else rows), tops
 
-    def _completion(self, ids: list[int], n_prompt: int, sampling: Sampling, latency: float) -> Completion:
+    def _completion(
+        self, ids: list[int], n_prompt: int, sampling: Sampling, latency: float, top: dict[str, float] | None = None
+    ) -> Completion:
         stop_at = next((k for k, t in enumerate(ids) if t in self._eos_set), None)
         if stop_at is None:
             tokens = ids
@@ -180,7 +228,7 @@ class TransformersBackend(Backend):
             finish = "stop"
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         n_generated = len(tokens) + (stop_at is not None)  # the end token counts as generated
-        return Completion(text, finish, n_prompt, n_generated, latency)
+        return Completion(text, finish, n_prompt, n_generated, latency, top_logprobs=top)
 
     def _free(self) -> None:
         gc.collect()

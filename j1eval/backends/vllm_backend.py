@@ -7,10 +7,13 @@ Options: ``tensor_parallel_size`` (default: all visible GPUs), ``max_model_len``
 All requests of a call go to ``LLM.chat`` at once; vLLM schedules them itself, with
 prefix caching (both orders of a pair share the judge instructions). A prompt longer
 than ``max_model_len`` becomes an error completion instead of failing the call.
+Prompts ending in an assistant prefill (``direct-verdict``) are continued
+(``continue_final_message``) and return the first token's top 20 log-probabilities.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +25,7 @@ from j1eval.errors import SetupError
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
 
+TOP_LOGPROBS = 20  # most likely first tokens returned for a prefilled prompt
 INSTALL_HINT = "pip install 'j1eval[vllm]' (vLLM >= 0.31, Linux with a CUDA GPU)"
 
 
@@ -29,6 +33,23 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
     text = " ".join(str(exc).split())
     text = text if len(text) <= limit else text[: limit - 3] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _first_top_logprobs(sample: Any) -> dict[str, float] | None:
+    """The first generated position's top tokens (text -> log-probability) of a vLLM sample."""
+    steps = getattr(sample, "logprobs", None)
+    if not steps:
+        return None
+    top: dict[str, float] = {}
+    for token_id, entry in steps[0].items():
+        text = getattr(entry, "decoded_token", None)
+        text = text if isinstance(text, str) else str(token_id)
+        value = float(entry.logprob)
+        if text in top:  # ids that read the same: probabilities add
+            high, low = max(top[text], value), min(top[text], value)
+            value = high + math.log1p(math.exp(low - high))
+        top[text] = value
+    return top
 
 
 @backend("vllm")
@@ -84,9 +105,9 @@ class VLLMBackend(Backend):
 
     def _prompt_tokens(self, request: Request) -> int | None:
         try:
-            text = self.tokenizer.apply_chat_template(
-                [dict(m) for m in request.prompt.messages], add_generation_prompt=True, tokenize=False
-            )
+            from j1eval.backends.transformers_backend import chat_text
+
+            text = chat_text(self.tokenizer, request)
             return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
         except Exception:  # counting is only a pre-check; vLLM has the last word
             return None
@@ -108,21 +129,30 @@ class VLLMBackend(Backend):
             else:
                 runnable.append(i)
         greedy = sampling.temperature <= 0
-        params = self._vllm.SamplingParams(
-            n=1 if greedy else n,  # greedy samples are all the same: generate once
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            max_tokens=sampling.max_tokens,
-            seed=sampling.seed,
-        )
-        for i, completions in self._chat(requests, runnable, params).items():
-            results[i] = completions * n if greedy else completions
+        # Prefilled prompts (direct verdicts) continue the assistant's turn and want the first
+        # token's distribution; the others start a new turn. One chat call per kind.
+        for prefilled in (False, True):
+            indices = [i for i in runnable if bool(requests[i].prompt.prefill) == prefilled]
+            if not indices:
+                continue
+            params = self._vllm.SamplingParams(
+                n=1 if greedy else n,  # greedy samples are all the same: generate once
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                max_tokens=sampling.max_tokens,
+                seed=sampling.seed,
+                logprobs=TOP_LOGPROBS if prefilled else None,
+            )
+            for i, completions in self._chat(requests, indices, params, prefilled).items():
+                results[i] = completions * n if greedy else completions
         for i, completions in enumerate(results):
             if on_done is not None:
                 on_done(i, completions)
         return results
 
-    def _chat(self, requests: Sequence[Request], indices: list[int], params: Any) -> dict[int, list[Completion]]:
+    def _chat(
+        self, requests: Sequence[Request], indices: list[int], params: Any, prefilled: bool = False
+    ) -> dict[int, list[Completion]]:
         """Completions per request index; a failing call is split in halves to isolate the bad request."""
         if not indices:
             return {}
@@ -132,12 +162,17 @@ class VLLMBackend(Backend):
                 [[dict(m) for m in requests[i].prompt.messages] for i in indices],
                 sampling_params=params,
                 use_tqdm=False,
+                add_generation_prompt=not prefilled,
+                continue_final_message=prefilled,
             )
         except Exception as exc:  # e.g. one prompt over the context length
             if len(indices) == 1:
                 return {indices[0]: [Completion("", "error", error=_one_line(exc))] * params.n}
             half = len(indices) // 2
-            return {**self._chat(requests, indices[:half], params), **self._chat(requests, indices[half:], params)}
+            return {
+                **self._chat(requests, indices[:half], params, prefilled),
+                **self._chat(requests, indices[half:], params, prefilled),
+            }
         latency = (time.perf_counter() - start) / len(indices)
         out: dict[int, list[Completion]] = {}
         for i, output in zip(indices, outputs, strict=True):
@@ -149,6 +184,7 @@ class VLLMBackend(Backend):
                     n_prompt,
                     len(sample.token_ids),
                     latency,
+                    top_logprobs=_first_top_logprobs(sample) if prefilled else None,
                 )
                 for sample in sorted(output.outputs, key=lambda s: s.index)
             ]

@@ -22,6 +22,6 @@ def get_format(name: str) -> Format:
     return FORMATS.get(name)()
 
 
-from j1eval.formats import pairwise_verdict, pairwise_scores, scores_verdict, pointwise, plan_execute  # noqa: E402,F401,I001
+from j1eval.formats import pairwise_verdict, pairwise_scores, scores_verdict, pointwise, plan_execute, direct_verdict  # noqa: E402,F401,I001
 
 __all__ = ["FORMATS", "Format", "get_format", "judge_format"]

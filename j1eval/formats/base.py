@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from functools import cached_property
 from importlib import resources
 from typing import ClassVar
 
-from j1eval.types import Order, Pair, Parsed, Prompt
+from j1eval.types import Completion, Order, Pair, Parsed, Prompt
 
 TEMPLATE_PACKAGE = "j1eval.formats.templates"
 
@@ -30,6 +31,11 @@ class Format:
     template_file: ClassVar[str] = ""
     pointwise: ClassVar[bool] = False
     uses_scores: ClassVar[bool] = False  # Mean-Score@N rather than SC@N
+    #: New tokens the format needs when the judge's own limit is not given on the command
+    #: line (None: the judge's limit). A direct verdict needs one token.
+    default_max_tokens: ClassVar[int | None] = None
+    #: Whether verdicts come with the judge's probability of slot A (from token log-probabilities).
+    reads_probabilities: ClassVar[bool] = False
 
     @cached_property
     def template(self) -> str:
@@ -46,6 +52,17 @@ class Format:
     def parse(self, text: str, finish_reason: str = "stop") -> Parsed:
         """Classify one output. Never raises."""
         raise NotImplementedError
+
+    def read(self, completion: Completion, sampled: bool = False) -> Parsed:
+        """A judgment from one completion: the parsed text, plus ``p_a`` where a rule gave one.
+
+        ``sampled`` says whether the completion was drawn at a temperature above 0.
+        Formats that read verdicts from token probabilities override this.
+        """
+        parsed = self.parse(completion.text, completion.finish_reason)
+        if completion.p_a is not None and parsed.failure != "backend_error":
+            return dataclasses.replace(parsed, p_a=completion.p_a)
+        return parsed
 
     def combine(self, parts: Sequence[Parsed]) -> Parsed:
         """Turn the parsed outputs of one (pair, order)'s prompts into one judgment."""
