@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -129,12 +130,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from j1eval.console import results_table
-    from j1eval.runner import RunConfig, run
-
+def parse_backend_options(items: list[str]) -> dict[str, Any]:
+    """``--backend-option KEY=VALUE`` pairs; a value is read as JSON when it parses (numbers, booleans)."""
     options: dict[str, Any] = {}
-    for item in args.backend_option:
+    for item in items:
         key, eq, raw = item.partition("=")
         if not eq or not key:
             raise InputError(f"--backend-option {item!r}: expected KEY=VALUE")
@@ -142,6 +141,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             options[key] = json.loads(raw)
         except json.JSONDecodeError:
             options[key] = raw
+    return options
+
+
+def guarded(command: Callable[[], int], interrupted: str) -> int:
+    """Run a command: a J1EvalError ends it with one line and its exit code; Ctrl-C with ``interrupted``, 130."""
+    try:
+        return command()
+    except J1EvalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"interrupted: {interrupted}", file=sys.stderr)
+        return 130
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from j1eval.console import results_table
+    from j1eval.runner import RunConfig, run
+
+    options = parse_backend_options(args.backend_option)
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
     if args.concurrency is not None:
@@ -200,11 +219,6 @@ COMMANDS = {"list": cmd_list, "score": cmd_score, "run": cmd_run, "report": cmd_
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command](args)
-    except J1EvalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted: finished judgments are kept; rerun the same command to resume", file=sys.stderr)
-        return 130
+    return guarded(
+        lambda: COMMANDS[args.command](args), "finished judgments are kept; rerun the same command to resume"
+    )

@@ -27,7 +27,14 @@ from typing import Any
 import pandas as pd
 
 from j1eval.backends import Backend, Request, get_backend_class
-from j1eval.benchmarks import BENCHMARKS, Benchmark, BenchmarkData, get_benchmark, resolve_data_dir
+from j1eval.benchmarks import (
+    BENCHMARKS,
+    Benchmark,
+    BenchmarkData,
+    get_benchmark,
+    resolve_data_dir,
+    standard_benchmarks,
+)
 from j1eval.errors import InputError
 from j1eval.formats import Format, get_format
 from j1eval.judges import JudgeSpec, resolve_judge
@@ -105,7 +112,7 @@ def expand_benches(names: Sequence[str]) -> list[str]:
             part = part.strip()
             if not part:
                 continue
-            for bench in BENCHMARKS.names() if part == "all" else [part]:
+            for bench in standard_benchmarks() if part == "all" else [part]:
                 BENCHMARKS.get(bench)  # unknown names fail here, before any work
                 if bench not in out:
                     out.append(bench)

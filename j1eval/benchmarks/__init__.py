@@ -8,6 +8,26 @@ from j1eval.registry import Registry
 BENCHMARKS: Registry[type[Benchmark]] = Registry("benchmark")
 
 
+def standard_benchmarks() -> list[str]:
+    """What ``--bench all`` means: the published benchmarks, not ``pairs`` (the user's own)."""
+    return [name for name in BENCHMARKS.names() if getattr(BENCHMARKS.get(name), "in_all", True)]
+
+
+def load_installed(name: str, data_dir: object, role: str) -> BenchmarkData:
+    """A benchmark's data for a use named by ``role`` ("evaluation", "decontamination").
+
+    Bad data is an InputError as usual; absent data is one SetupError line naming the role.
+    """
+    from j1eval.errors import InputError, J1EvalError, SetupError
+
+    try:
+        return get_benchmark(name).load(resolve_data_dir(data_dir))  # type: ignore[arg-type]
+    except InputError:
+        raise
+    except J1EvalError as exc:
+        raise SetupError(f"{role} benchmark {name!r} is not installed: {exc}") from None
+
+
 def benchmark(name: str):
     """Class decorator: register a :class:`Benchmark` subclass under ``name``."""
 
@@ -23,6 +43,16 @@ def get_benchmark(name: str) -> Benchmark:
 
 
 # Registration happens on import: one line per benchmark module.
-from j1eval.benchmarks import judgebench, rewardbench, rmbench, ppe, followbencheval  # noqa: E402,F401,I001
+from j1eval.benchmarks import judgebench, rewardbench, rmbench, ppe, followbencheval, pairs  # noqa: E402,F401,I001
 
-__all__ = ["BENCHMARKS", "Benchmark", "BenchmarkData", "Figure", "benchmark", "get_benchmark", "resolve_data_dir"]
+__all__ = [
+    "BENCHMARKS",
+    "Benchmark",
+    "BenchmarkData",
+    "Figure",
+    "benchmark",
+    "get_benchmark",
+    "load_installed",
+    "resolve_data_dir",
+    "standard_benchmarks",
+]
