@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from j1eval.types import Completion, Order, Pair, Prompt, Sampling
+
+#: How many of the most likely first tokens a prefilled prompt returns (the OpenAI API's maximum).
+TOP_LOGPROBS = 20
+
+
+def merge_top_logprobs(entries: Iterable[tuple[str, float]]) -> dict[str, float]:
+    """Token text -> log-probability; tokens that read the same (several ids) have their probabilities added."""
+    top: dict[str, float] = {}
+    for text, value in entries:
+        if text in top:  # log(exp(a) + exp(b)), safe for very negative values
+            high, low = max(top[text], value), min(top[text], value)
+            value = high + math.log1p(math.exp(low - high))
+        top[text] = value
+    return top
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ per sample from then on, with seeds ``seed + k``.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import threading
@@ -36,7 +35,7 @@ from dataclasses import replace
 from typing import Any
 
 from j1eval.backends import backend
-from j1eval.backends.base import Backend, Request
+from j1eval.backends.base import TOP_LOGPROBS, Backend, Request, merge_top_logprobs
 from j1eval.errors import SetupError
 from j1eval.types import Completion, Sampling
 
@@ -62,7 +61,6 @@ class _FewerChoices(Exception):
 #: ``/models`` owners whose chat endpoint honours ``continue_final_message``.
 PREFILL_CHAT_SERVERS = ("vllm", "sglang")
 PREFILL_MODES = ("auto", "chat", "completions")
-TOP_LOGPROBS = 20
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -381,13 +379,10 @@ def first_top_logprobs(logprobs: Any) -> dict[str, float] | None:
         pairs = [(e.get("token"), e.get("logprob")) for e in entries if isinstance(e, dict)]
     elif isinstance(legacy, list) and legacy and isinstance(legacy[0], dict):
         pairs = list(legacy[0].items())
-    top: dict[str, float] = {}
-    for token, logprob in pairs:
-        if not isinstance(token, str) or not isinstance(logprob, int | float) or isinstance(logprob, bool):
-            continue
-        value = float(logprob)
-        if token in top:  # log(exp(a) + exp(b)), safe for very negative values
-            high, low = max(top[token], value), min(top[token], value)
-            value = high + math.log1p(math.exp(low - high))
-        top[token] = value
+    valid = [
+        (token, float(logprob))
+        for token, logprob in pairs
+        if isinstance(token, str) and isinstance(logprob, int | float) and not isinstance(logprob, bool)
+    ]
+    top = merge_top_logprobs(valid)
     return top or None

@@ -12,15 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from j1eval.backends import backend
-from j1eval.backends.base import Backend, Request
+from j1eval.backends.base import TOP_LOGPROBS, Backend, Request, merge_top_logprobs
 from j1eval.errors import SetupError
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
-
-TOP_LOGPROBS = 20  # most likely first tokens returned for a prefilled prompt (as the OpenAI API's maximum)
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:
@@ -166,15 +162,11 @@ class TransformersBackend(Backend):
         torch = self._torch
         logprobs = torch.log_softmax(logits.float(), dim=-1)
         values, ids = logprobs.topk(min(TOP_LOGPROBS, logprobs.shape[-1]), dim=-1)
-        out = []
-        for row_values, row_ids in zip(values.tolist(), ids.tolist(), strict=True):
-            top: dict[str, float] = {}
-            for value, token_id in zip(row_values, row_ids, strict=True):
-                text = self.tokenizer.decode([token_id])
-                # Several ids can read the same: their probabilities add up.
-                top[text] = float(np.logaddexp(top[text], value)) if text in top else value
-            out.append(top)
-        return out
+        decode = self.tokenizer.decode
+        return [
+            merge_top_logprobs((decode([token_id]), value) for value, token_id in zip(vals, tids, strict=True))
+            for vals, tids in zip(values.tolist(), ids.tolist(), strict=True)
+        ]
 
     def _generate_ids(
         self, prompts: list[list[int]], sampling: Sampling, n: int, logprobs: bool = False

@@ -13,19 +13,17 @@ Prompts ending in an assistant prefill (``direct-verdict``) are continued
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from j1eval.backends import backend
-from j1eval.backends.base import Backend, Request
+from j1eval.backends.base import TOP_LOGPROBS, Backend, Request, merge_top_logprobs
 from j1eval.errors import SetupError
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
 
-TOP_LOGPROBS = 20  # most likely first tokens returned for a prefilled prompt
 INSTALL_HINT = "pip install 'j1eval[vllm]' (vLLM >= 0.31, Linux with a CUDA GPU)"
 
 
@@ -40,16 +38,11 @@ def _first_top_logprobs(sample: Any) -> dict[str, float] | None:
     steps = getattr(sample, "logprobs", None)
     if not steps:
         return None
-    top: dict[str, float] = {}
+    entries = []
     for token_id, entry in steps[0].items():
         text = getattr(entry, "decoded_token", None)
-        text = text if isinstance(text, str) else str(token_id)
-        value = float(entry.logprob)
-        if text in top:  # ids that read the same: probabilities add
-            high, low = max(top[text], value), min(top[text], value)
-            value = high + math.log1p(math.exp(low - high))
-        top[text] = value
-    return top
+        entries.append((text if isinstance(text, str) else str(token_id), float(entry.logprob)))
+    return merge_top_logprobs(entries)
 
 
 @backend("vllm")

@@ -33,8 +33,6 @@ from j1eval.types import Completion, Order, Pair, Parsed, Prompt, Verdict
 PREFILL = "<answer> [["
 CHOICE_TAIL = "]] </answer>"
 CHOICES = ("A", "B")
-#: How many of the most likely first tokens backends return (the OpenAI API's maximum).
-TOP_LOGPROBS = 20
 
 _CONTINUATION = re.compile(r"\s*(?:\*\*)?\s*(?:(?:assistant|response)\s+)?([ab]|tie|c)(?![a-z0-9])", re.IGNORECASE)
 
