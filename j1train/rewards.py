@@ -4,8 +4,8 @@ Each takes ``prompts``, ``completions`` and the dataset's columns as keyword lis
 (``pair_id``, ``order``, ``part``, ``label``, ``judge_format``, ``max_completion_length``;
 see :mod:`j1train.data`), plus TRL's ``completion_ids``, ``log_metric``, ``log_extra``, and
 returns one float per completion. Completions are read exactly as j1eval's runner reads
-them: ``fmt.read(Completion(text, finish_reason), sampled=True)`` (``fmt.parse`` on older
-formats), then ``fmt.combine`` for the two parts of a pointwise pair.
+them: ``fmt.read(Completion(text, finish_reason), sampled=True)``, then ``fmt.combine``
+for the two parts of a pointwise pair.
 
 Rollouts are matched by position: the k-th completion of a (pair, order, part) in the
 batch is rollout k. TRL's generation batch holds each prompt's ``num_generations``
@@ -62,9 +62,7 @@ def completion_text(completion: Any) -> str:
 
 def read_completion(fmt: Format, text: str, finish_reason: str) -> Parsed:
     """A sampled completion read the way j1eval's runner reads it."""
-    reader = getattr(fmt, "read", None)
-    completion = Completion(text, finish_reason)
-    return reader(completion, True) if reader is not None else fmt.parse(text, finish_reason)
+    return fmt.read(Completion(text, finish_reason), sampled=True)
 
 
 def _finish_reasons(n: int, completion_ids: Sequence[Sequence[int]] | None, limit: Sequence[Any] | None) -> list[str]:
