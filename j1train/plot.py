@@ -52,6 +52,7 @@ def plot_training(output_dir: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from j1eval.plots import STYLE
 
@@ -84,6 +85,7 @@ def plot_training(output_dir: str | Path) -> Path:
             ax.set_ylabel(label)
             ax.set_ylim(-2, 102)
         axes[2].set_xlabel("training step")
+        axes[2].xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
         if benches:
             axes[1].legend(loc="best", frameon=False)
         axes[0].set_title("J1 training: reward and judge figures (both orders, 95% bootstrap intervals)")

@@ -25,6 +25,7 @@ from j1eval.types import Pair
 from j1train.card import card_data, write_card
 from j1train.config import J1GRPOConfig, check_model_path, precision_flags
 from j1train.data import build_rows, load_training_pairs, rows_per_pair
+from j1train.one_token import OneTokenLogpsMixin
 from j1train.rewards import reward_functions
 from j1train.sampler import BatchPlan, PairRepeatSampler, check_batch_sizes
 
@@ -50,8 +51,12 @@ def chat_ids(
     return list(ids[0] if ids and isinstance(ids[0], list) else ids)
 
 
-class J1GRPOTrainer(GRPOTrainer):
-    """``GRPOTrainer`` whose samplers keep every pair's rows and rollouts in one process's generation batch."""
+class J1GRPOTrainer(OneTokenLogpsMixin, GRPOTrainer):
+    """``GRPOTrainer`` whose samplers keep every pair's rows and rollouts in one process's generation batch.
+
+    One-token completions (``direct-verdict``) are scored with one forward per distinct prompt
+    (:class:`~j1train.one_token.OneTokenLogpsMixin`).
+    """
 
     def __init__(self, *args: Any, rows_per_pair: int = 2, **kwargs: Any) -> None:
         self.rows_per_pair = rows_per_pair
