@@ -51,5 +51,15 @@ def fixtures_dir() -> Path:
 @pytest.fixture(autouse=True)
 def _no_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     """Loaders never contact the Hugging Face hub in tests (set J1EVAL_TEST_HUB=1 to allow it)."""
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     if not os.environ.get("J1EVAL_TEST_HUB"):
         monkeypatch.setenv("J1EVAL_NO_HUB", "1")
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random chat model built once per session (tests/tiny_model.py), for training tests."""
+    from tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")

@@ -14,12 +14,6 @@ from j1eval.cli import main as j1eval_main
 from j1train.cli import main as j1train_main
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-
-
 def test_build_train_evaluate_plot_report(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # 1. pairs from a generator behind an OpenAI-compatible server, decontaminated against the eval benchmark
     source = write_prompts(tmp_path / "prompts.jsonl", PROMPTS[:3])

@@ -15,20 +15,9 @@ from j1train import cli
 from j1train.trainer import J1GRPOTrainer, chat_ids
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tiny_model import build_tiny_model, tiny_pairs, write_pairs_jsonl  # noqa: E402
+from tiny_model import tiny_pairs, write_pairs_jsonl  # noqa: E402
 
 G = 2
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 def config(tmp_path: Path, model: Path, **extra: object) -> Path:
