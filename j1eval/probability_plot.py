@@ -10,6 +10,7 @@ Baselines are left out: their probabilities are rules (1, 0 or 0.5), not distrib
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,8 @@ def plot_probability_by_order(report: Report, out_dir: Path) -> tuple[list[Path]
             ax.axvline(0.5, color="black", linewidth=0.8, alpha=0.5)
             shift = br.overall.get("order_shift")
             subtitle = f"order shift {100 * shift:.1f}%" if isinstance(shift, float) else ""
-            ax.set_title(f"{_title(br.bench)}: {br.judge}\n{subtitle}, {int(both.sum())} pairs")
+            judge = "\n".join(textwrap.wrap(br.judge, 42, break_on_hyphens=False))  # long hf:/path names
+            ax.set_title(f"{_title(br.bench)}: {judge}\n{subtitle}, {int(both.sum())} pairs", fontsize=10)
             ax.set_xlim(0, 1)
             ax.set_xlabel("P(judge picks response 1)")
             ax.set_ylabel("pairs (%)")
