@@ -1,4 +1,4 @@
-"""Speed of the one-token GRPO log-probs: TRL's per-row forward vs one forward per distinct prompt.
+"""Speed of one-token GRPO steps: TRL's per-row passes vs one read per distinct prompt.
 
 Builds the trainer the CPU recipe builds (SmolLM2-135M-Instruct, ``direct-verdict``, one
 seeded order, G rollouts, ``max_completion_length`` 1), renders a few real RewardBench pairs,
@@ -14,6 +14,13 @@ over PROMPTS x G one-token rollouts, left-padded as TRL pads them:
   = PROMPTS x G, one micro-batch per step).
 
 It prints each time, the ratios, and the largest log-prob and gradient differences.
+
+Then the rollouts themselves (``--rollouts`` one-token samples of each prompt), interleaved:
+
+* ``trl generate``: TRL 1.16's ``_generate_single_turn``, ``model.generate`` on every row;
+* ``ours generate``: ``J1GRPOTrainer``'s override, one ``generate`` over the distinct prompts
+  and G draws from each prompt's processed distribution.
+
 Usage: ``python benchmarks/grpo_one_token.py [--prompts 4] [--rollouts 4] [--micro 4] [--reps 2]``.
 """
 
@@ -108,6 +115,19 @@ def timed(
     return best, torch.cat(logps), [p.grad.clone() for p in params]
 
 
+def time_generation(trainer: J1GRPOTrainer, rows: list[list[int]], rollouts: int, reps: int) -> dict[str, float]:
+    """Best of ``reps`` seconds of TRL's rollout generation and ours on the same rows, interleaved."""
+    best = {"trl generate": float("inf"), "ours generate": float("inf")}
+    methods = {"trl generate": GRPOTrainer._generate_single_turn, "ours generate": J1GRPOTrainer._generate_single_turn}
+    for _ in range(reps):
+        for name, method in methods.items():
+            start = time.perf_counter()
+            completions, _ = method(trainer, rows, None, {}, rollouts)
+            best[name] = min(best[name], time.perf_counter() - start)
+            assert len(completions) == len(rows) and all(len(c) == 1 for c in completions)
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=4)
@@ -147,8 +167,16 @@ def main(argv: list[str] | None = None) -> int:
         logp_diff = summary[name]["max_abs_logp_diff"]
         print(f"{name:>26}: {base / t:5.2f}x faster than trl; max |dlogp| {logp_diff:.2e}, ", end="")
         print(f"max |dgrad| {grad_diff:.2e} (max |grad| {grad_scale:.2e})")
+    prompt_rows = [row[mask_row.bool()][:-1].tolist() for row, mask_row in zip(ids, mask, strict=True)]
+    generation = time_generation(trainer, prompt_rows, args.rollouts, args.reps)
+    for name, seconds in generation.items():
+        print(f"{name:>26}: {seconds:8.2f} s ({len(prompt_rows)} one-token rollouts, best of {args.reps})")
+    gen_ratio = generation["trl generate"] / generation["ours generate"]
+    summary["generation"] = {k: round(v, 2) for k, v in generation.items()} | {"speedup_vs_trl": round(gen_ratio, 2)}
     json.dump({"trl_seconds": round(base, 2), **summary}, sys.stdout, indent=1)
     print()
+    whole = base / results["ours, whole batch"][0]
+    print(f"headline: forward+backward {whole:.1f}x, rollouts {gen_ratio:.1f}x faster than TRL's per-row path")
     return 0
 
 

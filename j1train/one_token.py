@@ -7,14 +7,23 @@ only in their one completion token. The log-probability of that token is
 are the same for all G rollouts. :class:`OneTokenLogpsMixin` therefore runs the model once
 per distinct prompt and gathers each row's token: the same log-probs, entropies and (through
 autograd) gradients as TRL's per-row forward, at 1/G of the compute.
+
+Generation has the same waste: TRL's transformers path reads each of the G copies of a prompt
+to sample its one token. :class:`OneTokenGenerationMixin` samples the G tokens of a prompt from
+one read of it (``model.generate`` on the distinct prompts with the trainer's generation config,
+its processed scores turned into probabilities, then G independent draws per prompt): the same
+sampling distribution as G separate ``generate`` rows, at 1/G of the prompt reading.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
 from trl.extras.profiling import profiling_context
+from trl.models import unwrap_model_for_generation
+from trl.trainer.utils import pad
 
 #: Arguments of TRL's ``_get_per_token_logps_and_entropies`` that only multimodal batches set.
 MULTIMODAL_KWARGS = (
@@ -140,3 +149,91 @@ class OneTokenLogpsMixin:
                 compute_entropy,
             )
         return logps, entropies, None
+
+
+def sample_one_token(
+    model: Any,
+    prompt_ids: list[list[int]],
+    generation_config: Any,
+    pad_token_id: int,
+    device: Any,
+) -> list[list[int]]:
+    """One sampled token per row of ``prompt_ids``, reading each distinct prompt once.
+
+    ``generate`` runs on the distinct prompts with ``generation_config`` (one new token) and
+    returns its processed scores (temperature, top-k/p, min-p and the model's own defaults
+    applied exactly as ``generate`` applies them); each row then draws its token from the
+    softmax of its prompt's scores, independently of the other rows.
+    """
+    distinct: dict[tuple[int, ...], int] = {}
+    inverse = [distinct.setdefault(tuple(ids), len(distinct)) for ids in prompt_ids]
+    tensors = [torch.tensor(ids) for ids in distinct]
+    input_ids = pad(tensors, padding_value=pad_token_id, padding_side="left").to(device)
+    attention_mask = pad([torch.ones_like(t) for t in tensors], padding_value=0, padding_side="left").to(device)
+    config = copy.deepcopy(generation_config)
+    config.max_new_tokens = 1
+    config.output_scores = True
+    config.return_dict_in_generate = True
+    out = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=config)
+    probs = torch.softmax(out.scores[0].float(), dim=-1)
+    rows = torch.tensor(inverse, device=probs.device)
+    tokens = torch.multinomial(probs[rows], num_samples=1).squeeze(1)
+    return [[int(token)] for token in tokens.tolist()]
+
+
+class OneTokenGenerationMixin:
+    """Put before ``GRPOTrainer``: sample one-token completions from one read of each distinct prompt.
+
+    Taken only on TRL's plain transformers path (no vLLM, no continuous batching) for text
+    prompts with ``max_completion_length == 1`` and at least one repeated prompt; anything else
+    goes to TRL unchanged.
+    """
+
+    #: Set False to always use TRL's per-row generation.
+    one_token_dedup: bool = True
+
+    def _one_token_generation_applies(self, prompt_ids: list[list[int]], images: Any, multimodal_fields: Any) -> bool:
+        return (
+            self.one_token_dedup
+            and not getattr(self, "use_vllm", False)
+            and not getattr(self, "use_transformers_continuous_batching", False)
+            and getattr(self, "max_completion_length", None) == 1
+            and not multimodal_fields
+            and (images is None or all(image is None for image in images))
+            and len({tuple(ids) for ids in prompt_ids}) < len(prompt_ids)
+        )
+
+    def _generate_single_turn(
+        self,
+        prompt_ids: list[list[int]],
+        images: Any,
+        multimodal_fields: Any,
+        num_generations: int,
+        has_tool_images: bool = False,
+    ) -> tuple[list[list[int]], Any]:
+        """TRL's method, with one prompt read per distinct prompt for one-token completions."""
+        if not self._one_token_generation_applies(prompt_ids, images, multimodal_fields):
+            return super()._generate_single_turn(  # type: ignore[misc]
+                prompt_ids, images, multimodal_fields, num_generations, has_tool_images
+            )
+        args = self.args  # type: ignore[attr-defined]
+        with (
+            profiling_context(self, "transformers.generate"),  # type: ignore[arg-type]
+            unwrap_model_for_generation(
+                self.model_wrapped,  # type: ignore[attr-defined]
+                self.accelerator,  # type: ignore[attr-defined]
+                gather_deepspeed3_params=args.ds3_gather_for_generation,
+                generation_kwargs=self.generation_kwargs,  # type: ignore[attr-defined]
+                gradient_checkpointing_kwargs=args.gradient_checkpointing_kwargs,
+            ) as unwrapped_model,
+            torch.no_grad(),
+            self._dist.summon_full_params(self.model_wrapped, recurse=False),  # type: ignore[attr-defined]
+        ):
+            completion_ids = sample_one_token(
+                unwrapped_model,
+                prompt_ids,
+                self.generation_config,  # type: ignore[attr-defined]
+                self._tokenizer.pad_token_id,  # type: ignore[attr-defined]
+                self.accelerator.device,  # type: ignore[attr-defined]
+            )
+        return completion_ids, None

@@ -25,7 +25,7 @@ from j1eval.types import Pair
 from j1train.card import card_data, write_card
 from j1train.config import J1GRPOConfig, check_model_path, precision_flags
 from j1train.data import build_rows, load_training_pairs, rows_per_pair
-from j1train.one_token import OneTokenLogpsMixin
+from j1train.one_token import OneTokenGenerationMixin, OneTokenLogpsMixin
 from j1train.rewards import reward_functions
 from j1train.sampler import BatchPlan, PairRepeatSampler, check_batch_sizes
 
@@ -51,7 +51,7 @@ def chat_ids(
     return list(ids[0] if ids and isinstance(ids[0], list) else ids)
 
 
-class J1GRPOTrainer(OneTokenLogpsMixin, GRPOTrainer):
+class J1GRPOTrainer(OneTokenGenerationMixin, OneTokenLogpsMixin, GRPOTrainer):
     """``GRPOTrainer`` whose samplers keep every pair's rows and rollouts in one process's generation batch.
 
     One-token completions (``direct-verdict``) are scored with one forward per distinct prompt

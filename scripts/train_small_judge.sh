@@ -23,7 +23,7 @@ if [[ "$PILOT" == 1 ]]; then
   EVAL_SAMPLE=${EVAL_SAMPLE:-4}; MAX_STEPS=${MAX_STEPS:-2}; EVAL_STEPS=${EVAL_STEPS:-1}
 else
   OUT=${OUT:-runs/train}; REPORT=${REPORT:-reports/training}; ARMS=${ARMS:-verdict-only consistency}
-  EVAL_SAMPLE=${EVAL_SAMPLE:-300}; MAX_STEPS=${MAX_STEPS:--1}; EVAL_STEPS=${EVAL_STEPS:-20}
+  EVAL_SAMPLE=${EVAL_SAMPLE:-200}; MAX_STEPS=${MAX_STEPS:-40}; EVAL_STEPS=${EVAL_STEPS:-20}
 fi
 MODEL=$("$PYTHON" -c "from j1eval.local_models import smollm2_path; print(smollm2_path())")
 export J1EVAL_DATA_DIR="$DATA_DIR" HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}

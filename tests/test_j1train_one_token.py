@@ -138,11 +138,67 @@ def test_other_batches_go_to_trl(tmp_path: Path, tiny: Path, monkeypatch: pytest
         trainer._get_per_token_logps_and_entropies(model, ids, mask, 1)
 
 
+def one_token_rows(trainer: J1GRPOTrainer, rollouts: int) -> list[list[int]]:
+    """Two direct-verdict prompts of different lengths, each repeated ``rollouts`` times, as TRL passes them."""
+    tokenizer = trainer.processing_class
+    fmt = get_format("direct-verdict")
+    prompts = [chat_ids(tokenizer, [dict(m) for m in fmt.prompts(pair, "ab")[0].messages]) for pair in tiny_pairs(2)]
+    prompts[0] = prompts[0][:-3]
+    return [prompt for prompt in prompts for _ in range(rollouts)]
+
+
+def frequencies(rows: list[list[int]], vocab: int) -> torch.Tensor:
+    return torch.bincount(torch.tensor([row[0] for row in rows]), minlength=vocab).float() / len(rows)
+
+
+def test_one_token_sampling_draws_from_trls_distribution(
+    tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G rollouts drawn from one read of each prompt follow the distribution of TRL's G separate generate rows."""
+    trainer = make_trainer(tmp_path, tiny, temperature=0.7, trl={"top_k": 4})
+    n = 3000
+    rows = one_token_rows(trainer, n)
+    reads = []
+    real_generate = trainer.model.generate
+    count_reads = lambda **k: reads.append(k["input_ids"].size(0)) or real_generate(**k)  # noqa: E731
+    monkeypatch.setattr(trainer.model, "generate", count_reads)
+    torch.manual_seed(0)
+    ours, logprobs = trainer._generate_single_turn(rows, None, {}, n)
+    assert reads == [2] and logprobs is None  # one batch holding each distinct prompt once
+    monkeypatch.undo()
+    assert len(ours) == len(rows) and all(len(row) == 1 for row in ours)
+    torch.manual_seed(1)
+    trl, _ = GRPOTrainer._generate_single_turn(trainer, rows, None, {}, n)
+    vocab = len(trainer.processing_class)
+    for part in (slice(0, n), slice(n, 2 * n)):
+        ours_freq, trl_freq = frequencies(ours[part], vocab), frequencies(trl[part], vocab)
+        assert int((ours_freq > 0).sum()) <= 4 and set(ours_freq.nonzero().flatten().tolist()) == set(
+            trl_freq.nonzero().flatten().tolist()
+        )  # top-k 4 applied as generate applies it: the same support
+        assert 0.5 * float((ours_freq - trl_freq).abs().sum()) < 0.05  # total variation of 3,000 draws each
+    # the two prompts have different distributions, and each row drew its own token
+    assert 0.5 * float((frequencies(ours[:n], vocab) - frequencies(ours[n:], vocab)).abs().sum()) > 0.1
+    assert len({row[0] for row in ours[:n]}) > 1
+
+
+def test_other_generations_go_to_trl(tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer = make_trainer(tmp_path, tiny)
+    monkeypatch.setattr(one_token, "sample_one_token", lambda *a, **k: pytest.fail("one-token sampling taken"))
+    rows = one_token_rows(trainer, G)
+    assert len(trainer._generate_single_turn(rows[::G], None, {}, 1)[0]) == 2  # no repeated prompt
+    trainer.max_completion_length = 3  # longer completions (the test patches the field TRL's path reads)
+    assert len(trainer._generate_single_turn(rows, None, {}, G)[0]) == 2 * G
+    trainer.max_completion_length = 1
+    trainer.one_token_dedup = False
+    assert len(trainer._generate_single_turn(rows, None, {}, G)[0]) == 2 * G
+
+
 @pytest.mark.slow
 def test_grpo_trains_through_the_one_token_path(tmp_path: Path, tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
-    real = one_token.one_token_logps
+    calls, draws = [], []
+    real, real_sample = one_token.one_token_logps, one_token.sample_one_token
     monkeypatch.setattr(one_token, "one_token_logps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(one_token, "sample_one_token", lambda *a, **k: draws.append(1) or real_sample(*a, **k))
     cfg = values(
         tmp_path, tiny, beta=0.01, steps_per_generation=2, max_steps=2, learning_rate=1e-3,
         lora={"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]},
@@ -152,6 +208,7 @@ def test_grpo_trains_through_the_one_token_path(tmp_path: Path, tiny: Path, monk
     assert cli.main(["grpo", "--config", str(path)]) == 0
     # old-policy and reference log-probs over each generation batch, and the loss, take the one-token path
     assert len(calls) >= 3
+    assert len(draws) == 1  # one generation batch (steps_per_generation 2) sampled from one read per prompt
     out = tmp_path / "out"
     steps = [e for e in map(json.loads, (out / "log.jsonl").read_text().splitlines()) if "loss" in e]
     lengths = [e["completions/mean_length"] for e in steps if "completions/mean_length" in e]  # generation steps
