@@ -1,0 +1,77 @@
+"""The report's plots (:mod:`j1eval.plots`) for the selected runs, drawn in memory.
+
+``python -m j1eval report`` writes its plots as files; the dashboard writes nothing, so it
+calls the same plotting functions with their file-saving step swapped for one that keeps
+the PNG bytes (under a lock: the swap is process-wide). Each run is one bar / line / panel,
+named by its path under the runs directory.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from dashboard.data import LoadedRun
+from j1eval import plots, probability_plot
+from j1eval.report import BenchRun, JudgeRuns, Report, RunDir
+
+_LOCK = threading.Lock()
+
+
+def report_of(runs: Sequence[LoadedRun]) -> Report:
+    """A j1eval report over the runs, one "judge" per run directory."""
+    judges = []
+    for run in runs:
+        rundir = RunDir(run.entry.path, run.manifest, run.results)
+        jr = JudgeRuns(run.entry.rel, runs=[rundir])
+        for name, view in run.benches.items():
+            if not view.results:
+                continue
+            records = []
+            if view.pairs is not None and view.judgments["score_a"].notna().any():
+                j = view.judgments
+                records = [
+                    {"pair_id": p, "order": o, "scores": {"A": a, "B": b}}
+                    for p, o, a, b in zip(j["pair_id"], j["order"], j["score_a"], j["score_b"], strict=True)
+                    if a == a and b == b
+                ]
+            jr.benches[name] = BenchRun(
+                run.entry.rel,
+                name,
+                rundir,
+                view.results,
+                records,
+                pairs=list(view.pairs.values()) if view.pairs is not None else None,
+                table=view.table if view.pairs is not None else None,
+                benchmark=view.benchmark,
+            )
+        judges.append(jr)
+    return Report(judges, [])
+
+
+def render(runs: Sequence[LoadedRun]) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """([(plot name, PNG bytes)], notes on plots the runs do not allow)."""
+    report = report_of(runs)
+    if not report.benches():
+        return [], ["no plots: the selected runs have no results.json figures"]
+    images: list[tuple[str, bytes]] = []
+
+    def keep(fig: Any, out_dir: Path, stem: str) -> list[Path]:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        plots.plt.close(fig)
+        images.append((stem, buf.getvalue()))
+        return []
+
+    notes: list[str] = []
+    nowhere = Path("unused")  # never created: ``keep`` replaces the step that writes files
+    with _LOCK, mock.patch.object(plots, "_save", keep), mock.patch.object(probability_plot, "_save", keep):
+        plots.plot_accuracy(report, nowhere)
+        plots.plot_slot_rate(report, nowhere)
+        for fn in (plots.plot_length_bias, plots.plot_score_diff, probability_plot.plot_probability_by_order):
+            notes += fn(report, nowhere)[1]
+    return images, notes

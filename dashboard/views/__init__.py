@@ -1,0 +1,1 @@
+"""The dashboard's pages: overview, pair browser (and one pair), training."""
