@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from j1eval.errors import InputError, J1EvalError
+from j1eval.errors import InputError, J1EvalError, SetupError
+from j1eval.escape import plain
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_score = sub.add_parser("score", help="score a JSONL file of verdicts from any tool")
     p_score.add_argument("--bench", required=True, help="benchmark name")
     p_score.add_argument("--judgments", required=True, type=Path, help="JSONL: pair_id, order, verdict[, sample]")
-    p_score.add_argument("--out", type=Path, default=None, help="write OUT/results.json (default: the file's folder)")
+    p_score.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write OUT/results.json (default: print only); other benchmarks already in it are kept",
+    )
     p_score.add_argument("--seed", type=int, default=0, help="seed of the single-order choice and the bootstrap")
     p_score.add_argument("--scores", action="store_true", help="combine samples by Mean-Score@N (score formats)")
     _add_data_dir(p_score)
@@ -80,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("--with-paper", action="store_true", help="add the J1 paper's published rows")
     p_report.add_argument("--no-plots", action="store_true")
     _add_data_dir(p_report)
+    from j1eval.build.cli import add_build_parser  # build followbencheval: j1eval/build/cli.py
+
+    add_build_parser(sub)
     return parser
 
 
@@ -110,24 +120,58 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from j1eval.benchmarks import get_benchmark, resolve_data_dir
+    from j1eval.checks import check_bench_data
     from j1eval.console import results_table
     from j1eval.scoring import read_judgments, score_bench
-    from j1eval.store import RESULTS_FILE, write_json
+    from j1eval.store import RESULTS_FILE
 
     bench = get_benchmark(args.bench)
     data = bench.load(resolve_data_dir(args.data_dir))
+    check_bench_data(args.bench, data)
     frame = read_judgments(args.judgments, pair_ids=[p.pair_id for p in data.pairs], bench=args.bench)
     judged = set(frame["pair_id"])
     pairs = [p for p in data.pairs if p.pair_id in judged]
     results = {
         args.bench: score_bench(bench, pairs, frame, seed=args.seed, use_scores=args.scores, missing_parts=data.missing)
     }
-    out = args.out or args.judgments.parent
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / RESULTS_FILE, results)
     print(results_table(results))
-    print(f"\nwrote {out / RESULTS_FILE}")
+    if args.out is None:
+        print(f"\nnot written: pass --out DIR to write DIR/{RESULTS_FILE}")
+        return 0
+    print(f"\n{write_results(args.out, results)}")
     return 0
+
+
+def write_results(out: Path, results: dict[str, Any]) -> str:
+    """Put ``results`` into ``out/results.json``, keeping the other benchmarks it holds; what was done, in words.
+
+    A run directory (one with a manifest) is locked while it is written, like ``run`` does.
+    """
+    from contextlib import nullcontext
+
+    from j1eval.checks import check_results
+    from j1eval.lock import LOCK_FILE, RunLock
+    from j1eval.safe_io import read_json_object
+    from j1eval.store import MANIFEST_FILE, RESULTS_FILE, write_json
+
+    if out.exists() and not out.is_dir():
+        raise InputError("--out names an existing file, not a folder", path=out)
+    is_run = (out / MANIFEST_FILE).exists() or (out / LOCK_FILE).exists()
+    with RunLock(out, "j1eval score") if is_run else nullcontext():
+        path = out / RESULTS_FILE
+        kept: dict[str, Any] = {}
+        if path.exists():
+            kept = check_results(read_json_object(path, "results"), path)
+        merged = {**kept, **results}
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SetupError(f"cannot create {out} ({exc.strerror or exc})") from None
+        write_json(path, merged)
+    others = sorted(set(kept) - set(results))
+    replaced = sorted(set(kept) & set(results))
+    done = f"wrote {path}" + (f" (replaced {', '.join(replaced)})" if replaced else "")
+    return done + (f"; kept {', '.join(others)}" if others else "")
 
 
 def parse_backend_options(items: list[str]) -> dict[str, Any]:
@@ -144,16 +188,44 @@ def parse_backend_options(items: list[str]) -> dict[str, Any]:
     return options
 
 
-def guarded(command: Callable[[], int], interrupted: str) -> int:
-    """Run a command: a J1EvalError ends it with one line and its exit code; Ctrl-C with ``interrupted``, 130."""
+def guarded(command: Callable[[], int], interrupted: str, *, brief_bugs: bool = False) -> int:
+    """Run a command: a J1EvalError ends it with one line and its exit code; Ctrl-C with ``interrupted``, 130.
+
+    An OS error that no layer turned into a J1EvalError (a folder that cannot be written)
+    is one line too, exit 1. With ``brief_bugs``, so is any other exception: one line,
+    the traceback kept in a file for a bug report ($J1EVAL_TRACEBACK=1 prints it instead).
+    """
     try:
         return command()
     except J1EvalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {plain(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"interrupted: {interrupted}", file=sys.stderr)
         return 130
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {plain(where)}{plain(exc.strerror or exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not brief_bugs or os.environ.get("J1EVAL_TRACEBACK"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {plain(exc)[:300]} ({_keep_traceback()})", file=sys.stderr)
+        return 1
+
+
+def _keep_traceback() -> str:
+    """Write the current exception's traceback to a file; where, in words."""
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="j1eval-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(" ".join(sys.argv) + "\n\n" + traceback.format_exc())
+    except OSError:
+        return "a bug in j1eval: rerun with J1EVAL_TRACEBACK=1 and report it"
+    return f"a bug in j1eval: please report it with the traceback in {path}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -208,17 +280,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from j1eval.build.cli import cmd_build as build_main
+
+    return build_main(args)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from j1eval.report import main as report_main
 
     return report_main(args)
 
 
-COMMANDS = {"list": cmd_list, "score": cmd_score, "run": cmd_run, "report": cmd_report}
+COMMANDS = {"list": cmd_list, "score": cmd_score, "run": cmd_run, "report": cmd_report, "build": cmd_build}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return guarded(
-        lambda: COMMANDS[args.command](args), "finished judgments are kept; rerun the same command to resume"
+        lambda: COMMANDS[args.command](args),
+        "finished judgments are kept; rerun the same command to resume",
+        brief_bugs=True,
     )

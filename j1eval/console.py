@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from j1eval.escape import plain
+
 COLUMNS = (
     ("n_pairs", "pairs"),
     ("j1", "J1"),
@@ -44,7 +46,12 @@ _NUMERIC_CELL = re.compile(r"^\s*([-+]?[\d.,]+%?|-|—|incompl\.)?\s*$")
 
 
 def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain-text table: numeric columns right-aligned, text columns left-aligned."""
+    """A plain-text table: numeric columns right-aligned, text columns left-aligned.
+
+    Text from runs (names) is shown as printable characters: no terminal control sequence passes.
+    """
+    header = [plain(h) for h in header]
+    rows = [[plain(c) for c in row] for row in rows]
     columns = list(zip(header, *rows, strict=True))
     widths = [max(len(str(x)) for x in col) for col in columns]
     numeric = [i > 0 and all(_NUMERIC_CELL.match(str(x)) for x in col[1:]) for i, col in enumerate(columns)]

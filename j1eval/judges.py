@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from j1eval.backends import check_options
+from j1eval.checks import check_sampling
 from j1eval.errors import InputError, SetupError
 from j1eval.registry import Registry
 from j1eval.types import Sampling
@@ -201,6 +203,9 @@ def resolve_judge(
         temperature=temperature if temperature is not None else sampling.temperature,
         top_p=top_p if top_p is not None else sampling.top_p,
     )
-    merged = {**spec.options, **(options or {})}
+    check_sampling(sampling.max_tokens, sampling.temperature, sampling.top_p)
+    # Each option is one the backend declares, in its type: a typo fails here, before any work,
+    # and can never slip into the judge's identity.
+    merged = check_options(spec.backend, {**spec.options, **(options or {})})
     spec = replace(spec, sampling=sampling, options=merged, format=format_name or spec.format)
     return spec.resolved(model)

@@ -38,6 +38,7 @@ STYLE = {
     "figure.titlesize": 13,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "text.parse_math": False,  # a "$" in a judge's name is a dollar sign, not mathtext
 }
 N_LENGTH_BINS = 5
 MIN_PER_BIN = 5  # length-bias points resting on fewer pairs (or decisive verdicts) are not drawn

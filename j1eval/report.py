@@ -11,18 +11,20 @@ value and what is missing.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
-from j1eval import paper
+from j1eval import escape, paper
+from j1eval.checks import check_results
 from j1eval.errors import InputError, J1EvalError
+from j1eval.safe_io import iter_jsonl, publish_dir, read_json_object
 from j1eval.stats import BinomialResult, McNemarResult, format_p, mcnemar, pair_correctness, slot_preference
 from j1eval.store import JUDGMENTS_FILE, RESULTS_FILE, latest_records, read_manifest
 
@@ -139,11 +141,9 @@ class Table:
 def render_markdown(table: Table) -> str:
     """A GitHub Markdown table with its title and footnotes."""
 
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|")
-
+    esc = escape.markdown  # names from runs are text, never markup
     header = table.label_columns + table.columns
-    lines = [f"### {table.title}", ""]
+    lines = [f"### {esc(table.title)}", ""]
     lines.append("| " + " | ".join(esc(h) for h in header) + " |")
     lines.append("|" + "|".join([":---"] * len(table.label_columns) + ["---:"] * len(table.columns)) + "|")
     for row in table.rows:
@@ -153,7 +153,7 @@ def render_markdown(table: Table) -> str:
             lines.append("| " + " | ".join(blanks + [table.ci_text(c) for c in row.cells]) + " |")
     if table.notes:
         lines.append("")
-        lines.extend(f"{note}  " for note in table.notes)
+        lines.extend(f"{escape.markdown_line(note)}  " for note in table.notes)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -186,7 +186,7 @@ def latex_escape(text: str) -> str:
 
     A leading "[" is braced, so that it is not read as the optional argument of the ``\\`` before it.
     """
-    out = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    out = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in escape.plain(text))
     return "{}" + out if out.startswith("[") else out
 
 
@@ -235,7 +235,9 @@ def table_frame(table: Table) -> pd.DataFrame:
 
 
 def render_csv(table: Table) -> str:
-    return table_frame(table).to_csv(index=False)
+    """CSV in which no text (a judge's name, a subset's) is read as a formula by a spreadsheet."""
+    frame = table_frame(table).map(lambda v: escape.csv_text(v) if isinstance(v, str) else v)
+    return frame.rename(columns=escape.csv_text).to_csv(index=False)
 
 
 RENDERERS = {"md": render_markdown, "latex": render_latex, "csv": render_csv}
@@ -328,25 +330,23 @@ def read_run_dir(path: Path) -> RunDir:
         raise InputError(
             "no results.json: the run has not finished; rerun its `run` command to resume and score it", path=path
         )
-    try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"corrupt results.json ({exc.msg})", path=results_path) from None
+    results = check_results(read_json_object(results_path, "results"), results_path)
     return RunDir(path, manifest, results)
 
 
 def _read_records(run: RunDir) -> list[dict[str, Any]]:
+    """The run's judgments, each checked; a partial last line (a killed or running run) is left out."""
+    from j1eval.scoring import validate_row
+
     path = run.path / JUDGMENTS_FILE
     if not path.exists():
         return []
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue  # a partial last line of a killed run; the store drops it on its next open
+    for lineno, rec in iter_jsonl(path, partial_tail_ok=True):
+        validate_row(rec, None, {"path": path, "record": f"line {lineno}"})
+        if "key" in rec and not isinstance(rec["key"], str):
+            raise InputError(f"must be a string, got {rec['key']!r}", path=path, record=f"line {lineno}", field="key")
+        out.append(rec)
     return latest_records(out)
 
 
@@ -462,7 +462,7 @@ def _row_name(manifest: Mapping[str, Any], path: Path) -> str:
     """The judge's name; with its format and SC@N when they are not the judge's own (they differ in output)."""
     from j1eval.judges import JUDGES, JudgeSpec
 
-    name = str(manifest.get("judge") or path.name)
+    name = escape.plain(manifest.get("judge") or path.name)  # printable in every output, plots included
     fmt = manifest.get("format")
     default = (JUDGES.get(name) if name in JUDGES else JudgeSpec(name, "", "")).format
     if fmt and fmt != default:
@@ -977,7 +977,7 @@ def build_tables(report: Report) -> list[Table]:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")  # into publish_dir's temporary folder
 
 
 def write_report(
@@ -1025,11 +1025,12 @@ def _sources(report: Report) -> list[str]:
         for run in judge.runs:
             benches = ", ".join(run.results)
             when = run.manifest.get("finished_at") or run.manifest.get("updated_at") or "?"
-            lines.append(
-                f"- `{run.path}`: judge `{judge.name}` (format {run.manifest.get('format')}, "
+            text = (
+                f"{run.path}: judge {judge.name} (format {run.manifest.get('format')}, "
                 f"seed {run.manifest.get('seed')}, order {run.manifest.get('order')}, "
                 f"limit {run.manifest.get('limit')}), benchmarks {benches}; finished {when}"
             )
+            lines.append(f"- {escape.markdown(text)}")
     return lines
 
 
@@ -1044,12 +1045,12 @@ def combined_markdown(
     if pngs:
         parts.append("## Plots\n")
         for png in pngs:
-            rel = png.relative_to(out)
-            parts.append(f"![{png.stem}]({rel.as_posix()})\n")
+            rel = quote(png.relative_to(out).as_posix())
+            parts.append(f"![{escape.markdown(png.stem)}]({rel})\n")
     notes = list(report.notes) + list(plot_notes)
     if notes:
         parts.append("## Notes\n")
-        parts.extend(f"- {n}" for n in notes)
+        parts.extend(f"- {escape.markdown(n)}" for n in notes)
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -1075,7 +1076,10 @@ def main(args: Any) -> int:
             print(f"note: {note}", file=sys.stderr)
         return 0
     out = Path(out)
-    written, plot_notes = write_report(report, tables, out, fmt, plots=not getattr(args, "no_plots", False))
+    plots = not getattr(args, "no_plots", False)
+    # Everything is written into a temporary folder that then replaces `out` in one step: a killed
+    # report leaves the previous set whole (files of other formats in `out` are kept).
+    written, plot_notes = publish_dir(out, lambda tmp: write_report(report, tables, tmp, fmt, plots=plots))
     print(render_all(tables[:1], fmt))
     for note in [*report.notes, *plot_notes]:
         print(f"note: {note}", file=sys.stderr)

@@ -35,11 +35,13 @@ from j1eval.benchmarks import (
     resolve_data_dir,
     standard_benchmarks,
 )
+from j1eval.checks import check_bench_data, setup_differences
 from j1eval.errors import InputError
 from j1eval.formats import Format, get_format
 from j1eval.judges import JudgeSpec, resolve_judge
+from j1eval.lock import RunLock
 from j1eval.metrics import N_BOOTSTRAP, single_order
-from j1eval.scoring import score_bench
+from j1eval.scoring import score_bench, validate_row
 from j1eval.store import (
     MANIFEST_FILE,
     RESULTS_FILE,
@@ -185,6 +187,12 @@ def run(config: RunConfig) -> RunOutcome:
         options=config.backend_options,
     )
     fmt = get_format(spec.format)
+    answers = get_backend_class(spec.backend).FORMATS
+    if answers is not None and fmt.name not in answers:
+        raise InputError(
+            f"--format {fmt.name}: judge {spec.name!r} ({spec.backend} backend) cannot answer in it; "
+            f"it answers in {', '.join(answers)}"
+        )
     if config.max_tokens is None and fmt.default_max_tokens is not None:
         spec = replace(spec, sampling=replace(spec.sampling, max_tokens=fmt.default_max_tokens))
     data_dir = resolve_data_dir(config.data_dir)
@@ -192,17 +200,34 @@ def run(config: RunConfig) -> RunOutcome:
     for name in bench_names:
         bench = get_benchmark(name)
         data = bench.load(data_dir)
+        check_bench_data(name, data)  # an empty data file never "succeeds" with 0 judgments
         pairs = select_pairs(data.pairs, config.limit, config.sample, config.seed)
         loaded[name] = (bench, data, pairs)
 
     out_dir = Path(config.out) if config.out else default_out_dir(spec.name, bench_names)
     identity = {**spec.identity(), "template_hash": fmt.template_hash}
+    with RunLock(out_dir):  # one writer per run directory, for the whole run
+        return _run_locked(config, spec, fmt, identity, loaded, out_dir)
+
+
+def _run_locked(
+    config: RunConfig,
+    spec: JudgeSpec,
+    fmt: Format,
+    identity: dict[str, Any],
+    loaded: dict[str, tuple[Benchmark, BenchmarkData, list[Pair]]],
+    out_dir: Path,
+) -> RunOutcome:
     previous = read_manifest(out_dir)
-    if previous is not None and previous.get("judge_identity") != identity:
-        raise InputError(
-            f"{out_dir} holds judgments of another judge set-up ({_describe(previous.get('judge_identity'))}); "
-            "pass a different --out"
+    if previous is not None:
+        differences = setup_differences(
+            previous, {"seed": config.seed, "order": config.order, "order_rule": ORDER_RULE, "judge_identity": identity}
         )
+        if differences:
+            raise InputError(
+                f"{out_dir} holds a run with another set-up ({'; '.join(differences)}); "
+                "rerun with its flags, or pass a different --out"
+            )
 
     jobs, prompts = _make_jobs(loaded, fmt, identity, config)
     store = JudgmentStore(out_dir).open()
@@ -228,7 +253,15 @@ def run(config: RunConfig) -> RunOutcome:
             finally:
                 backend.close()
         wanted = {job.key for job in jobs}
-        records = [rec for rec in latest_records(store.records()) if rec.get("key") in wanted]
+        records = []
+        for lineno, rec in store.numbered_records():
+            if rec.get("key") in wanted:  # a stored judgment this run scores: it must be one
+                where = {"path": store.path, "record": f"line {lineno}"}
+                validate_row(rec, None, where)
+                if not isinstance(rec.get("bench"), str) or rec["bench"] not in loaded:
+                    raise InputError(f"must name one of this run's benchmarks, got {rec.get('bench')!r}", **where)
+                records.append(rec)
+        records = latest_records(records)
         results = _score(loaded, records, fmt, config)
     finally:
         store.close()
@@ -252,12 +285,6 @@ def run(config: RunConfig) -> RunOutcome:
         failed[0].get("error") if failed else None,
         n_without_p_a=sum("top_logprobs" not in r for r in without_p_a),
     )
-
-
-def _describe(identity: Any) -> str:
-    if not isinstance(identity, dict):
-        return "unknown"
-    return f"judge {identity.get('name')}, model {identity.get('model')}, format {identity.get('format')}"
 
 
 def _make_jobs(
@@ -421,6 +448,8 @@ def _score(
             n_boot=config.n_boot,
             missing_parts=data.missing,
         )
+        if "rebuilt" in data.notes:  # e.g. FollowBenchEval pairs rebuilt by `j1eval build`: never the paper's
+            results[name]["rebuilt"] = data.notes["rebuilt"]
     return results
 
 

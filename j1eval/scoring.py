@@ -7,7 +7,6 @@ This is how verdicts from any tool are scored: a JSONL file with ``pair_id``,
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +18,7 @@ import pandas as pd
 from j1eval.benchmarks import Benchmark
 from j1eval.errors import InputError
 from j1eval.metrics import N_BOOTSTRAP, compute_figures, pair_table
+from j1eval.safe_io import iter_jsonl
 from j1eval.store import latest_records
 from j1eval.types import FAILURE_CLASSES, ORDERS, VERDICTS, Pair
 
@@ -33,24 +33,11 @@ def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, benc
     path = Path(path)
     known = set(pair_ids) if pair_ids is not None else None
     rows: list[dict[str, Any]] = []
-    try:
-        fh = open(path, encoding="utf-8")  # noqa: SIM115 (closed by the with below)
-    except OSError as exc:
-        raise InputError(f"cannot read judgments file: {exc.strerror}", path=path) from None
-    with fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = {"path": path, "record": f"line {lineno}"}
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON ({exc.msg})", **where) from None
-            if not isinstance(rec, dict):
-                raise InputError("a line must be a JSON object", **where)
-            if bench is not None and rec.get("bench") not in (None, bench):
-                continue
-            rows.append(_validate_row(rec, known, where))
+    for lineno, rec in iter_jsonl(path):  # not UTF-8, not JSON, not an object: an error naming the line
+        where = {"path": path, "record": f"line {lineno}"}
+        if bench is not None and rec.get("bench") not in (None, bench):
+            continue
+        rows.append(validate_row(rec, known, where))
     if not rows:
         raise InputError("no judgments" + (f" for benchmark {bench!r}" if bench else ""), path=path)
     frame = pd.DataFrame(latest_records(rows))  # a retried judgment supersedes the earlier line of its key
@@ -65,7 +52,8 @@ def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, benc
     return frame
 
 
-def _validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[str, Any]) -> dict[str, Any]:
+def validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[str, Any]) -> dict[str, Any]:
+    """One judgment's fields checked (InputError naming ``where`` and the field), as a scoring row."""
     for key in ("pair_id", "order", "verdict"):
         if key not in rec:
             raise InputError("missing field", field=key, **where)

@@ -12,6 +12,7 @@ take the last line of each key (:func:`latest_records`).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from j1eval.errors import InputError, SetupError
+from j1eval.safe_io import iter_jsonl, os_reason, parse_json, read_json_object
 
 JUDGMENTS_FILE = "judgments.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -47,37 +49,52 @@ class JudgmentStore:
         self.keys: set[str] = set()
 
     def open(self) -> JudgmentStore:
-        """Create the directory if needed, repair a partial last line, index what is done."""
+        """Create the directory if needed, index what is done, repair a partial last line.
+
+        Every stored line is read and checked before anything is written: a store that
+        cannot be read is left exactly as it was.
+        """
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            if self.path.exists():
+                done = latest_records(rec for _, rec in self.numbered_records(partial_tail_ok=True))
+                self.keys = {rec["key"] for rec in done if "key" in rec and not failed_at_backend(rec)}
+                self._repair_tail()
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
         except OSError as exc:
-            raise SetupError(f"cannot create run directory {self.run_dir}: {exc.strerror}") from None
-        if self.path.exists():
-            self._drop_partial_tail()
-            self.keys = {
-                rec["key"] for rec in latest_records(self.records()) if "key" in rec and not failed_at_backend(rec)
-            }
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
+            raise SetupError(f"cannot write {self.path} ({os_reason(exc)})") from None
         return self
 
-    def _drop_partial_tail(self) -> None:
-        with open(self.path, "rb+") as fh:
+    def _repair_tail(self) -> None:
+        """A last line without its newline: cut off when it is no JSON (a kill or a full disk mid-write), else ended."""
+        with open(self.path, "rb") as fh:
             data = fh.read()
-            if data and not data.endswith(b"\n"):
-                fh.truncate(data.rfind(b"\n") + 1)
+        if not data or data.endswith(b"\n"):
+            return
+        tail = data[data.rfind(b"\n") + 1 :]
+        try:
+            parse_json(tail, path=self.path)
+        except InputError:
+            with open(self.path, "rb+") as fh:
+                fh.truncate(len(data) - len(tail))
+        else:  # a whole judgment whose newline is missing (an edited file): kept
+            with open(self.path, "ab") as fh:
+                fh.write(b"\n")
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored judgment, in the order written."""
+        for _, rec in self.numbered_records():
+            yield rec
+
+    def numbered_records(self, partial_tail_ok: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(line number, judgment) for every stored line; a line that is no judgment is an InputError."""
         if not self.path.exists():
             return
-        with open(self.path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"corrupt judgment ({exc.msg})", path=self.path, record=f"line {lineno}") from None
+        for lineno, rec in iter_jsonl(self.path, partial_tail_ok=partial_tail_ok):
+            if "key" in rec and not isinstance(rec["key"], str):
+                where = {"path": self.path, "record": f"line {lineno}", "field": "key"}
+                raise InputError(f"must be a string, got {rec['key']!r}", **where)
+            yield lineno, rec
 
     def append(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Write finished judgments and flush them to disk."""
@@ -114,13 +131,13 @@ def failed_at_backend(rec: Mapping[str, Any]) -> bool:
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """A run directory's manifest (None when it has none); an InputError naming the field when it is malformed."""
+    from j1eval.checks import check_manifest
+
     path = run_dir / MANIFEST_FILE
     if not path.exists():
         return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"corrupt manifest ({exc.msg})", path=path) from None
+    return check_manifest(read_json_object(path, "manifest"), path)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -130,6 +147,6 @@ def write_json(path: Path, data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        reason = "disk full" if exc.errno == errno.ENOSPC else exc.strerror
-        raise SetupError(f"cannot write {path} ({reason})") from None
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise SetupError(f"cannot write {path} ({os_reason(exc)})") from None

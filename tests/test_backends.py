@@ -117,6 +117,24 @@ def test_http_permanent_fault_is_an_error_completion(server, fault, calls, messa
         assert "after 3 attempts" in out[1][0].error
 
 
+def test_http_default_timeout_follows_the_token_limit(server, monkeypatch):
+    from j1eval.backends import openai_backend
+
+    assert openai_backend.read_timeout(1) == pytest.approx(30.05)  # a direct verdict: half a minute
+    assert openai_backend.read_timeout(4096) == pytest.approx(234.8)  # J1's 4,096 tokens: about 4 minutes
+    monkeypatch.setattr(openai_backend, "READ_TIMEOUT_BASE_S", 0.2)
+    monkeypatch.setattr(openai_backend, "READ_TIMEOUT_PER_TOKEN_S", 0.01)
+    server.slow_s = 1.0
+    server.permanent["hung"] = "slow"
+    backend = http_backend(server, timeout_s=None, max_retries=0)  # no timeout_s: the default
+    [[short]] = collect(backend, requests_for("hung"), Sampling(max_tokens=10))  # waits 0.3 s
+    assert short.finish_reason == "error" and "timeout after 0.3 s" in short.error
+    [[long]] = collect(backend, requests_for("hung"), Sampling(max_tokens=200))  # waits 2.2 s: answered
+    assert long.error is None and long.text == DEFAULT_ANSWER
+    [[overridden]] = collect(http_backend(server, timeout_s=0.25, max_retries=0), requests_for("hung"))
+    assert "timeout after 0.25 s" in overridden.error  # --backend-option timeout_s wins
+
+
 def test_http_concurrency_is_bounded(server):
     server.delay_s = 0.1
     out = collect(http_backend(server, concurrency=3), requests_for(*[f"p{i}" for i in range(12)]))

@@ -637,3 +637,16 @@ def test_hub_branch_is_recorded_as_the_commit_it_resolves_to(monkeypatch):
 
     monkeypatch.setattr(huggingface_hub, "HfApi", DownApi)
     assert _sources.hub_revision("allenai/reward-bench", "main") == "main"  # no answer: the branch name
+
+
+def test_deeply_nested_data_file_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    from j1eval.benchmarks._sources import read_json_list, read_jsonl
+    from j1eval.errors import InputError
+
+    nested = "[" * 200_000 + "]" * 200_000
+    for reader, name in ((read_jsonl, "deep.jsonl"), (read_json_list, "deep.json")):
+        path = tmp_path / name
+        path.write_text(nested + "\n")
+        with pytest.raises(InputError) as err:
+            reader(path)
+        assert "nested too deeply" in str(err.value) and name in str(err.value)

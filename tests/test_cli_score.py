@@ -74,8 +74,21 @@ def test_duplicate_judgment_is_rejected(tmp_path, data_dir, judgebench_rows):
     pid = judgebench_rows[0]["pair_id"]
     row = {"pair_id": pid, "order": "ab", "verdict": "A"}
     path = write_jsonl(tmp_path / "v.jsonl", [row, row])
-    assert main(["score", "--bench", "judgebench", "--judgments", str(path), "--data-dir", str(data_dir)]) == 2
-    assert not (tmp_path / "results.json").exists()
+    out = tmp_path / "out"
+    args = ["score", "--bench", "judgebench", "--judgments", str(path), "--data-dir", str(data_dir)]
+    assert main([*args, "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_score_writes_only_when_told_where(tmp_path, data_dir, judgebench_rows, capsys):
+    pid = judgebench_rows[0]["pair_id"]
+    path = write_jsonl(tmp_path / "v.jsonl", [{"pair_id": pid, "order": "ab", "verdict": "A"}])
+    args = ["score", "--bench", "judgebench", "--judgments", str(path), "--data-dir", str(data_dir)]
+    assert main(args) == 0
+    assert "not written: pass --out" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.jsonl"]  # nothing beside the input
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "results.json").read_text())["judgebench"]["overall"]["n_pairs"] == 1
 
 
 def test_list_shows_benchmarks_and_judges(data_dir, capsys):

@@ -501,13 +501,13 @@ def test_runs_in_another_format_get_their_own_row(runs, tmp_path, data_dir):
             data_dir=data_dir,
             limit=5,
             out=other,
-            format="pairwise-scores",
+            format="plan-execute",  # a baseline answers a verdict: formats that need scores are refused
             progress=False,
             n_boot=50,
         )
     )
     report = load_report([runs["first"], other])
-    assert [j.name for j in report.judges] == ["first", "first [pairwise-scores]"]
-    # the baseline answers `[[A]]`, which is no score: every judgment is a parse failure
-    scores_run = report.judges[1].benches["judgebench"]
-    assert scores_run.overall["parse_failure_rate"] == 1.0
+    assert [j.name for j in report.judges] == ["first", "first [plan-execute]"]
+    # the same verdicts (always slot A) in its own row, read by the plan-execute parser
+    other_run = report.judges[1].benches["judgebench"]
+    assert other_run.overall["slot_a_rate"] == 1.0 and other_run.overall["parse_failure_rate"] == 0.0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from collections.abc import Mapping
+from typing import Any
 
-from j1eval.backends.base import Backend, Request
+from j1eval.backends.base import Backend, Option, Request
 from j1eval.errors import InputError
 
 #: backend name -> module that registers it. Modules are imported lazily, so that
@@ -38,4 +41,19 @@ def get_backend_class(name: str) -> type[Backend]:
     return _BACKENDS[name]
 
 
-__all__ = ["BACKEND_MODULES", "Backend", "Request", "backend", "get_backend_class"]
+def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options in the types backend ``name`` declares; an unknown key is an error with a did-you-mean."""
+    declared = get_backend_class(name).OPTIONS
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        option = declared.get(key)
+        if option is None:
+            close = difflib.get_close_matches(key, list(declared), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            takes = f"it takes {', '.join(sorted(declared))}" if declared else "it takes none"
+            raise InputError(f"--backend-option {key}: the {name} backend has no such option{hint} ({takes})")
+        out[key] = option.check(key, value)
+    return out
+
+
+__all__ = ["BACKEND_MODULES", "Backend", "Option", "Request", "backend", "check_options", "get_backend_class"]

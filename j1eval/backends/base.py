@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from j1eval.errors import InputError
 from j1eval.types import Completion, Order, Pair, Prompt, Sampling
 
 #: How many of the most likely first tokens a prefilled prompt returns (the OpenAI API's maximum).
@@ -21,6 +23,48 @@ def merge_top_logprobs(entries: Iterable[tuple[str, float]]) -> dict[str, float]
             value = high + math.log1p(math.exp(low - high))
         top[text] = value
     return top
+
+
+@dataclass(frozen=True)
+class Option:
+    """A backend option (``--backend-option KEY=VALUE``): its type and the values it takes."""
+
+    kind: type  # int, float, bool or str
+    help: str = ""
+    minimum: float | None = None
+    above: float | None = None  # exclusive lower bound
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def check(self, key: str, value: Any) -> Any:
+        """``value`` in this option's type, or InputError naming the option."""
+        where = f"--backend-option {key}"
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise InputError(f"{where}: expected true or false, got {value!r}")
+            return value
+        if self.kind is str:
+            if not isinstance(value, str):
+                raise InputError(f"{where}: expected text, got {value!r}")
+            if self.choices and value not in self.choices:
+                raise InputError(f"{where}: expected one of {', '.join(self.choices)}, got {value!r}")
+            return value
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if self.kind is int:
+            if not number or not float(value).is_integer():
+                raise InputError(f"{where}: expected a whole number, got {value!r}")
+            value = int(value)
+        elif not number or not math.isfinite(value):
+            raise InputError(f"{where}: expected a number, got {value!r}")
+        else:
+            value = float(value)
+        if self.minimum is not None and value < self.minimum:
+            raise InputError(f"{where}: must be at least {self.minimum:g}, got {value!r}")
+        if self.above is not None and value <= self.above:
+            raise InputError(f"{where}: must be above {self.above:g}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise InputError(f"{where}: must be at most {self.maximum:g}, got {value!r}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -44,6 +88,10 @@ class Backend:
     """
 
     name = ""
+    #: The options this backend takes; any other ``--backend-option`` is refused before work starts.
+    OPTIONS: ClassVar[Mapping[str, Option]] = {}
+    #: The formats whose outputs this backend can give (None: any).
+    FORMATS: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, model: str, **options: object) -> None:
         self.model = model

@@ -46,6 +46,9 @@ P_A: dict[str, Callable[[str], float]] = {
 class BaselineBackend(Backend):
     """Answers by a fixed rule; ``model`` names the rule: first, random or longer."""
 
+    #: Its answer is a verdict block: formats that read a verdict (not those that need scores).
+    FORMATS = ("pairwise-verdict", "direct-verdict", "plan-execute", "scores-verdict")
+
     def __init__(self, model: str, **options: object) -> None:
         super().__init__(model, **options)
         if model not in POLICIES:

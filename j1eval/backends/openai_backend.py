@@ -2,10 +2,12 @@
 
 Options: ``base_url`` (required, e.g. ``http://localhost:8000/v1``), ``api_key`` (default
 ``$OPENAI_API_KEY`` or "EMPTY"), ``concurrency`` (requests in flight, default 16),
-``timeout_s`` (per HTTP request, default 120), ``max_retries`` (default 4), ``backoff_s``
-(first retry delay, doubled each retry with jitter, default 1.0), ``backoff_max_s``
-(default 30), ``check_models`` (default True: fail early when ``/models`` does not list
-the model).
+``connect_timeout_s`` (default 5), ``timeout_s`` (how long one attempt waits for its
+answer; default from the token limit: 30 s + 0.05 s per ``max_tokens``, so 30 s for a
+direct verdict and about 4 minutes for 4,096 tokens), ``max_retries`` (default 4),
+``backoff_s`` (first retry delay, doubled each retry with jitter, default 1.0),
+``backoff_max_s`` (default 30), ``check_models`` (default True: fail early when
+``/models`` does not list the model).
 
 Connection errors, timeouts, HTTP 429 and 5xx, and malformed bodies are retried; other
 4xx are not. A request that still fails becomes ``Completion(finish_reason="error")``.
@@ -35,11 +37,23 @@ from dataclasses import replace
 from typing import Any
 
 from j1eval.backends import backend
-from j1eval.backends.base import TOP_LOGPROBS, Backend, Request, merge_top_logprobs
+from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request, merge_top_logprobs
 from j1eval.errors import SetupError
 from j1eval.types import Completion, Sampling
 
 _SNIPPET = 200  # characters of an error body kept in a Completion's error
+#: Default timeouts: a connection is made in seconds or not at all; an answer takes longer the more
+#: tokens it may have (a server generating at 20 tokens/s answers 4,096 tokens in 205 s).
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_BASE_S = 30.0
+READ_TIMEOUT_PER_TOKEN_S = 0.05
+#: ``/models`` answers at once when the server is up.
+MODELS_TIMEOUT_S = 10.0
+
+
+def read_timeout(max_tokens: int) -> float:
+    """How long one attempt waits for its answer by default: 30 s + 0.05 s per token it may generate."""
+    return READ_TIMEOUT_BASE_S + READ_TIMEOUT_PER_TOKEN_S * max(0, max_tokens)
 
 
 class _Retryable(Exception):
@@ -74,6 +88,20 @@ def _retry_after(value: str | None) -> float | None:
 class OpenAIBackend(Backend):
     """Chat completions over HTTP, ``concurrency`` requests at a time, with retries."""
 
+    OPTIONS = {
+        "base_url": Option(str, "the server's API root, e.g. http://localhost:8000/v1"),
+        "api_key": Option(str, "bearer token (default $OPENAI_API_KEY)"),
+        "concurrency": Option(int, "requests in flight", minimum=1),
+        "connect_timeout_s": Option(float, "seconds to connect", above=0),
+        "timeout_s": Option(float, "seconds one attempt waits for its answer", above=0),
+        "max_retries": Option(int, "retries of a failed request", minimum=0),
+        "backoff_s": Option(float, "first retry delay", minimum=0),
+        "backoff_max_s": Option(float, "longest retry delay", minimum=0),
+        "check_models": Option(bool, "stop early when /models does not list the model"),
+        "prefill": Option(str, "how a prefilled answer is continued", choices=PREFILL_MODES),
+        "tokenizer": Option(str, "local tokenizer folder for prefill=completions"),
+    }
+
     def __init__(self, model: str, **options: Any) -> None:
         super().__init__(model, **options)
         try:
@@ -87,7 +115,9 @@ class OpenAIBackend(Backend):
         self.base_url = base_url
         self.api_key = str(options.get("api_key") or os.environ.get("OPENAI_API_KEY") or "EMPTY")
         self.concurrency = max(1, int(options.get("concurrency", 16)))
-        self.timeout_s = float(options.get("timeout_s", 120.0))
+        timeout = options.get("timeout_s")
+        self.timeout_s: float | None = None if timeout is None else float(timeout)  # None: from max_tokens
+        self.connect_timeout_s = float(options.get("connect_timeout_s", CONNECT_TIMEOUT_S))
         self.max_retries = max(0, int(options.get("max_retries", 4)))
         self.backoff_s = float(options.get("backoff_s", 1.0))
         self.backoff_max_s = float(options.get("backoff_max_s", 30.0))
@@ -102,7 +132,7 @@ class OpenAIBackend(Backend):
         self._client = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {self.api_key}"},
-            timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 10.0)),
+            timeout=httpx.Timeout(self.timeout_s or READ_TIMEOUT_BASE_S, connect=self.connect_timeout_s),
             limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
         )
         self._served: dict[str, Any] | None = None
@@ -115,7 +145,8 @@ class OpenAIBackend(Backend):
         """Raise SetupError unless the server answers (and, if it lists models, serves this one)."""
         httpx = self._httpx
         try:
-            resp = self._client.get("/models", timeout=min(self.timeout_s, 10.0))
+            timeout = min(self.timeout_s or MODELS_TIMEOUT_S, MODELS_TIMEOUT_S)
+            resp = self._client.get("/models", timeout=self._httpx.Timeout(timeout, connect=self.connect_timeout_s))
         except httpx.HTTPError as exc:
             raise SetupError(
                 f"cannot reach OpenAI-compatible server at {self.base_url}: {type(exc).__name__}: {exc}"
@@ -308,10 +339,14 @@ class OpenAIBackend(Backend):
 
     def _post(self, path: str, body: dict[str, Any], n: int, start: float) -> list[Completion]:
         httpx = self._httpx
+        wait_s = self.timeout_s if self.timeout_s is not None else read_timeout(int(body.get("max_tokens") or 0))
+        timeout = httpx.Timeout(wait_s, connect=self.connect_timeout_s)
         try:
-            resp = self._client.post(path, json=body)
+            resp = self._client.post(path, json=body, timeout=timeout)
+        except httpx.ConnectTimeout as exc:
+            raise _Retryable(f"no connection after {self.connect_timeout_s:g} s ({type(exc).__name__})") from None
         except httpx.TimeoutException as exc:
-            raise _Retryable(f"timeout after {self.timeout_s:g} s ({type(exc).__name__})") from None
+            raise _Retryable(f"timeout after {wait_s:g} s ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
         status = resp.status_code

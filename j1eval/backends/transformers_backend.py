@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from j1eval.backends import backend
-from j1eval.backends.base import TOP_LOGPROBS, Backend, Request, merge_top_logprobs
+from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request, merge_top_logprobs
 from j1eval.errors import SetupError
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
@@ -42,6 +42,12 @@ def chat_text(tokenizer: Any, request: Request) -> str:
 @backend("hf")
 class TransformersBackend(Backend):
     """A causal LM from a local folder, a hub id, or the alias ``smollm2-135m``."""
+
+    OPTIONS = {
+        "batch_size": Option(int, "prompts per forward pass", minimum=1),
+        "device": Option(str, "torch device, e.g. cpu, cuda, cuda:1"),
+        "dtype": Option(str, "auto, or a torch dtype name such as bfloat16"),
+    }
 
     def __init__(self, model: str, **options: Any) -> None:
         super().__init__(model, **options)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from j1eval.backends import backend
-from j1eval.backends.base import TOP_LOGPROBS, Backend, Request, merge_top_logprobs
+from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request, merge_top_logprobs
 from j1eval.errors import SetupError
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
@@ -48,6 +48,15 @@ def _first_top_logprobs(sample: Any) -> dict[str, float] | None:
 @backend("vllm")
 class VLLMBackend(Backend):
     """A model served in-process by vLLM."""
+
+    OPTIONS = {
+        "tensor_parallel_size": Option(int, "GPUs per model", minimum=1),
+        "max_model_len": Option(int, "context length", minimum=1),
+        "gpu_memory_utilization": Option(float, "share of GPU memory vLLM may take", above=0, maximum=1),
+        "dtype": Option(str, "auto, or a dtype name"),
+        "seed": Option(int, "engine seed"),
+        "enforce_eager": Option(bool, "no CUDA graphs"),
+    }
 
     def __init__(self, model: str, **options: Any) -> None:
         super().__init__(model, **options)

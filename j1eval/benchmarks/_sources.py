@@ -58,6 +58,8 @@ def read_jsonl(path: Path) -> list[Located]:
                     rec = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=path, record=loc) from None
+                except RecursionError:
+                    raise InputError("not readable JSON: nested too deeply", path=path, record=loc) from None
                 if not isinstance(rec, dict):
                     raise InputError(f"expected a JSON object, got {type(rec).__name__}", path=path, record=loc)
                 out.append((loc, rec))
@@ -75,6 +77,8 @@ def read_json_list(path: Path) -> list[Located]:
             data = json.load(fh)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", path=path) from None
+    except RecursionError:
+        raise InputError("not readable JSON: nested too deeply", path=path) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({one_line(exc)})", path=path) from None
     except OSError as exc:

@@ -83,7 +83,8 @@ def render(template: str, **fields: str) -> str:
 
 @lru_cache(maxsize=32)
 def _tag_re(names: str) -> re.Pattern[str]:
-    return re.compile(rf"<\s*(/?)\s*({names})\s*>", re.IGNORECASE)
+    # One white-space run per gap: ``<\s*/?\s*`` would try every split of a long run (quadratic).
+    return re.compile(rf"<\s*(?:(/)\s*)?({names})\s*>", re.IGNORECASE)
 
 
 def visible_text(text: str, reasoning_tags: Sequence[str] = ("think",)) -> str:
@@ -166,8 +167,9 @@ def read_verdict(content: str) -> tuple[Verdict, str | None]:
 def find_verdict(visible: str) -> tuple[Verdict, str | None]:
     """(verdict, failure) from visible text: the last answer block, else the bracket fallback."""
     blocks = tag_blocks(visible, "answer")
-    echo = [b for b in blocks if b.closed and _ECHO.match(visible, b.end)]
-    real = [b for b in blocks if b not in echo]
+    is_echo = [b.closed and _ECHO.match(visible, b.end) is not None for b in blocks]
+    echo = [b for b, skip in zip(blocks, is_echo, strict=True) if skip]
+    real = [b for b, skip in zip(blocks, is_echo, strict=True) if not skip]
     if real:
         last = real[-1]
         if last.closed:
@@ -177,8 +179,9 @@ def find_verdict(visible: str) -> tuple[Verdict, str | None]:
             return found
         closed = [b for b in real if b.closed]
         return read_verdict(closed[-1].content) if closed else (None, "no_verdict")
-    for b in reversed(echo):  # cut echoed format lines out before the fallback
-        visible = visible[: b.start] + "\n" + visible[b.end :]
+    if echo:  # cut echoed format lines out before the fallback (one join: linear in the text)
+        cuts = [0, *(i for b in echo for i in (b.start, b.end)), len(visible)]
+        visible = "\n".join(visible[cuts[k] : cuts[k + 1]] for k in range(0, len(cuts), 2))
     tokens = [m for m in _BRACKET.finditer(visible) if not _ECHO.match(visible, m.end())]
     if not tokens:
         return None, "no_verdict"

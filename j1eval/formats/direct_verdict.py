@@ -34,7 +34,7 @@ PREFILL = "<answer> [["
 CHOICE_TAIL = "]] </answer>"
 CHOICES = ("A", "B")
 
-_CONTINUATION = re.compile(r"\s*(?:\*\*)?\s*(?:(?:assistant|response)\s+)?([ab]|tie|c)(?![a-z0-9])", re.IGNORECASE)
+_CONTINUATION = re.compile(r"\s*(?:\*\*\s*)?(?:(?:assistant|response)\s+)?([ab]|tie|c)(?![a-z0-9])", re.IGNORECASE)
 
 
 def choice_of_token(token: str) -> str | None:
