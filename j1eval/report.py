@@ -77,6 +77,7 @@ NOT_RUN = "—"
 INCOMPLETE = "n/a†"
 DAGGER = "†"
 SLICE = "‡"
+REBUILT = "§"
 
 
 # --------------------------------------------------------------------------- tables
@@ -554,8 +555,14 @@ def _figure_cell(br: BenchRun, figs: Mapping[str, Any], key: str, where: str, no
     if br.slice:
         mark = SLICE
         notes.append(f"{SLICE} {where}: {slice_text(br)}.")
+    rebuilt = br.results.get("rebuilt") or (br.info.get("notes") or {}).get("rebuilt")
+    if rebuilt:
+        mark += REBUILT
+        gens, checkers = ", ".join(rebuilt.get("generators", [])), ", ".join(rebuilt.get("checkers", []))
+        made = f"j1eval build: generator {gens}; checker {checkers}"
+        notes.append(f"{REBUILT} {where}: rebuilt pairs ({made}), not the paper's; not comparable to its row.")
     cell = Cell.pct(value, figs.get("ci", {}).get(key), mark)
-    if mark:
+    if br.slice:
         cell.status = f"slice: {br.slice[0]} of {br.slice[1]} pairs"
     return cell, True
 

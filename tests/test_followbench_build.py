@@ -83,6 +83,10 @@ def test_recorded_small_judge_build_loads_and_run_scores_it_per_level(tmp_path, 
     # results.json says the pairs are rebuilt and by whom, so no table mistakes them for the paper's
     assert results["rebuilt"]["pairs"] == len(pairs) and results["rebuilt"]["generators"]
     assert results["rebuilt"]["checkers"] and "rebuilt" in results["rebuilt"]["note"]
+    # and every table of `report` marks the figures as rebuilt pairs, not the paper's
+    assert main(["report", str(run_dir), "--out", str(tmp_path / "report"), "--no-plots"]) == 0
+    table = (tmp_path / "report" / "main_table.md").read_text()
+    assert "§" in table and "rebuilt pairs (j1eval build: generator" in table
     notes = json.loads((run_dir / "manifest.json").read_text())["benchmarks"]["followbencheval"]["notes"]
     assert notes["rebuilt"]["checkers"] == ["openai:smollm2"] and "not comparable" in notes["rebuilt"]["note"]
 
