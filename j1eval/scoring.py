@@ -145,12 +145,12 @@ def combine_samples(
             sum_a = math.fsum(a for a, _ in both)
             sum_b = math.fsum(b for _, b in both)
             return ("A" if sum_a > sum_b else "B" if sum_b > sum_a else "tie"), None
-    counts = Counter(v for v in verdicts if v is not None)
+    counts = Counter(v for v in verdicts if isinstance(v, str))  # pandas gives NaN for a missing verdict
     if counts:
         if counts["A"] == counts["B"]:
             return "tie", None
         return ("A" if counts["A"] > counts["B"] else "B"), None
-    failed = Counter(f for f in failures if f is not None)
+    failed = Counter(f for f in failures if isinstance(f, str))
     return None, (failed.most_common(1)[0][0] if failed else "no_verdict")
 
 

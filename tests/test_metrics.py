@@ -169,6 +169,26 @@ def test_self_consistency_majority():
     assert combine_samples([None, None, None], ["truncated", "no_verdict", "truncated"]) == (None, "truncated")
 
 
+def test_self_consistency_with_every_sample_failed_in_a_frame():
+    """Missing verdicts arrive as NaN from a frame: all samples failed is no verdict, never a tie."""
+    nan = float("nan")
+    assert combine_samples([nan, nan], ["no_verdict", "no_verdict"]) == (None, "no_verdict")
+    frame = pd.DataFrame(
+        {
+            "pair_id": ["p", "p", "q", "q"],
+            "order": ["ab"] * 4,
+            "sample": [0, 1, 0, 1],
+            "verdict": ["A", None, None, None],
+            "failure": [None, "no_verdict", "truncated", "truncated"],
+            "score_a": [None] * 4,
+            "score_b": [None] * 4,
+        }
+    )  # a string column: pandas 3 stores the missing verdicts as NaN
+    rows = aggregate_samples(frame).set_index("pair_id")
+    assert rows.loc["p", "verdict"] == "A"
+    assert pd.isna(rows.loc["q", "verdict"]) and rows.loc["q", "failure"] == "truncated"
+
+
 def test_mean_score_at_n():
     # mean A = 6, mean B = 6.5 -> B, although two of three samples favour A
     assert combine_samples(["A", "A", "B"], [None] * 3, [7, 7, 4], [6, 6, 7.5]) == ("B", None)
