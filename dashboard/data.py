@@ -18,7 +18,6 @@ hold the files the manifest hashed. Without it, a run still shows its verdicts a
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import threading
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.runs import DashboardError, RunEntry, clean, inside, read_json
+from dashboard.runs import DashboardError, RunEntry, clean, iter_jsonl_lenient, read_json
 from j1eval.benchmarks import BENCHMARKS, Benchmark, BenchmarkData, get_benchmark
 from j1eval.errors import J1EvalError
 from j1eval.metrics import pair_table
@@ -96,60 +95,42 @@ def _score(scores: Any, slot: str) -> float:
 
 def read_judgments(root: Path, path: Path) -> tuple[pd.DataFrame, int]:
     """(judgments, lines skipped as unreadable); the last line of each key wins, as in j1eval's store."""
-    if not inside(root, path):
-        raise DashboardError(f"{path}: outside the runs directory, not opened")
     cols: dict[str, list[Any]] = {c: [] for c in JUDGMENT_COLUMNS}
-    bad = 0
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 (closed by the with below)
-    except OSError as exc:
-        raise DashboardError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
-        for lineno, raw_line in enumerate(fh, start=1):
-            line = raw_line.decode("utf-8", errors="replace")
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                bad += 1
-                continue
-            pid, order = rec.get("pair_id") if isinstance(rec, dict) else None, None
-            if isinstance(rec, dict):
-                order = rec.get("order")
-            sample = rec.get("sample", 0) if isinstance(rec, dict) else None
-            if not isinstance(pid, str) or order not in ORDERS or not isinstance(sample, int) or sample < 0:
-                bad += 1
-                continue
-            verdict = rec.get("verdict")
-            verdict = verdict if verdict in VERDICTS else None
-            raw = rec.get("raw")
-            parts = [clean(p) if isinstance(p, str) else "" for p in raw] if isinstance(raw, list) else None
-            cols["key"].append(rec["key"] if isinstance(rec.get("key"), str) else f"line {lineno}")
-            cols["bench"].append(_text(rec.get("bench")) or "")
-            cols["pair_id"].append(clean(pid))
-            cols["order"].append(order)
-            cols["sample"].append(sample)
-            cols["verdict"].append(verdict)
-            # As j1eval.runner.judgments_frame: a judgment without a verdict or failure is "no_verdict".
-            cols["failure"].append(_text(rec.get("failure")) or (None if verdict else "no_verdict"))
-            cols["p_a"].append(_prob(rec.get("p_a")))
-            cols["score_a"].append(_score(rec.get("scores"), "A"))
-            cols["score_b"].append(_score(rec.get("scores"), "B"))
-            cols["raw"].append(
-                "\n\n".join(f"[part {i + 1}]\n{p}" for i, p in enumerate(parts)) if parts else (_text(raw) or "")
-            )
-            cols["n_parts"].append(len(parts) if parts else 1)
-            cols["finish_reason"].append(str(rec.get("finish_reason") or ""))
-            cols["error"].append(_text(rec.get("error")))
-            cols["prompt_hash"].append(rec.get("prompt_hash"))
-            tokens = rec.get("completion_tokens")
-            cols["completion_tokens"].append(tokens if isinstance(tokens, int) else None)
-            cols["line"].append(lineno)
+    skipped: list[int] = []
+    for lineno, rec in iter_jsonl_lenient(root, path, skipped):
+        pid, order, sample = rec.get("pair_id"), rec.get("order"), rec.get("sample", 0)
+        if not isinstance(pid, str) or order not in ORDERS or not isinstance(sample, int) or sample < 0:
+            skipped.append(lineno)
+            continue
+        verdict = rec.get("verdict")
+        verdict = verdict if verdict in VERDICTS else None
+        raw = rec.get("raw")
+        parts = [clean(p) if isinstance(p, str) else "" for p in raw] if isinstance(raw, list) else None
+        cols["key"].append(rec["key"] if isinstance(rec.get("key"), str) else f"line {lineno}")
+        cols["bench"].append(_text(rec.get("bench")) or "")
+        cols["pair_id"].append(clean(pid))
+        cols["order"].append(order)
+        cols["sample"].append(sample)
+        cols["verdict"].append(verdict)
+        # As j1eval.runner.judgments_frame: a judgment without a verdict or failure is "no_verdict".
+        cols["failure"].append(_text(rec.get("failure")) or (None if verdict else "no_verdict"))
+        cols["p_a"].append(_prob(rec.get("p_a")))
+        cols["score_a"].append(_score(rec.get("scores"), "A"))
+        cols["score_b"].append(_score(rec.get("scores"), "B"))
+        cols["raw"].append(
+            "\n\n".join(f"[part {i + 1}]\n{p}" for i, p in enumerate(parts)) if parts else (_text(raw) or "")
+        )
+        cols["n_parts"].append(len(parts) if parts else 1)
+        cols["finish_reason"].append(str(rec.get("finish_reason") or ""))
+        cols["error"].append(_text(rec.get("error")))
+        cols["prompt_hash"].append(rec.get("prompt_hash"))
+        tokens = rec.get("completion_tokens")
+        cols["completion_tokens"].append(tokens if isinstance(tokens, int) else None)
+        cols["line"].append(lineno)
     objects = ("verdict", "failure", "error", "prompt_hash", "completion_tokens")  # None stays None
     frame = pd.DataFrame({c: pd.Series(v, dtype=object) if c in objects else v for c, v in cols.items()})
     frame = frame.drop_duplicates("key", keep="last")
-    return frame.sort_values("line", kind="stable").reset_index(drop=True), bad
+    return frame.sort_values("line", kind="stable").reset_index(drop=True), len(skipped)
 
 
 # --------------------------------------------------------------------------- benchmark data
@@ -306,7 +287,8 @@ def bench_view(
     if pairs is not None:
         j = j[j["pair_id"].isin({p.pair_id for p in pairs})]
     if mode != "both":
-        wanted = {pid: orders_for(pid, mode, seed) for pid in j["pair_id"].unique()}
+        rule = getattr(BENCHMARKS.get(name), "single_order", "seeded") if name in BENCHMARKS.names() else "seeded"
+        wanted = {pid: orders_for(pid, mode, seed, rule) for pid in j["pair_id"].unique()}
         j = j[[o in wanted[p] for p, o in zip(j["pair_id"], j["order"], strict=True)]]
     j = j.drop_duplicates(["pair_id", "order", "sample"], keep="last").reset_index(drop=True)
     verdicts = aggregate_samples(judgments_frame(_records(j)), use_scores=uses_scores)

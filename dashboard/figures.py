@@ -1,4 +1,4 @@
-"""The report's plots (:mod:`j1eval.plots`) for the selected runs, drawn in memory.
+"""The report's plots (:mod:`j1eval.report.plots`) for the selected runs, drawn in memory.
 
 ``python -m j1eval report`` writes its plots as files; the dashboard writes nothing, so it
 calls the same plotting functions with their file-saving step swapped for one that keeps
@@ -16,8 +16,8 @@ from typing import Any
 from unittest import mock
 
 from dashboard.data import LoadedRun
-from j1eval import plots, probability_plot
-from j1eval.report import BenchRun, JudgeRuns, Report, RunDir
+from j1eval.pairs_file import pair_details
+from j1eval.report import BenchRun, JudgeRuns, Report, RunDir, plots, probability_plot
 
 _LOCK = threading.Lock()
 
@@ -31,24 +31,10 @@ def report_of(runs: Sequence[LoadedRun]) -> Report:
         for name, view in run.benches.items():
             if not view.results:
                 continue
-            records = []
-            if view.pairs is not None and view.judgments["score_a"].notna().any():
-                j = view.judgments
-                records = [
-                    {"pair_id": p, "order": o, "scores": {"A": a, "B": b}}
-                    for p, o, a, b in zip(j["pair_id"], j["order"], j["score_a"], j["score_b"], strict=True)
-                    if a == a and b == b
-                ]
-            jr.benches[name] = BenchRun(
-                run.entry.rel,
-                name,
-                rundir,
-                view.results,
-                records,
-                pairs=list(view.pairs.values()) if view.pairs is not None else None,
-                table=view.table if view.pairs is not None else None,
-                benchmark=view.benchmark,
-            )
+            table = None
+            if view.pairs is not None:  # with the lengths and per-sample scores that pairs.parquet holds
+                table = pair_details(view.table, view.pairs.values(), view.judgments)
+            jr.benches[name] = BenchRun(run.entry.rel, name, rundir, view.results, table, view.benchmark)
         judges.append(jr)
     return Report(judges, [])
 

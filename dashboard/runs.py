@@ -18,10 +18,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from j1eval.errors import InputError
+from j1eval.safe_io import iter_jsonl
 
 RUNS_ENV = "J1EVAL_RUNS_DIR"
 DEFAULT_RUNS_DIR = "runs"
@@ -98,6 +101,16 @@ def read_text(root: Path, path: Path) -> str:
         return path.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:
         raise DashboardError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def iter_jsonl_lenient(root: Path, path: Path, skipped: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of a JSONL file under ``root``, by j1eval's reader; bad lines go to ``skipped``."""
+    if not inside(root, path):
+        raise DashboardError(f"{path}: outside the runs directory, not opened")
+    try:
+        yield from iter_jsonl(path, skipped=skipped)
+    except InputError as exc:  # the file cannot be opened
+        raise DashboardError(str(exc)) from None
 
 
 def read_json(root: Path, path: Path) -> Any:

@@ -11,7 +11,6 @@ appear in the run list beside it.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.runs import TRAIN_LOG, DashboardError, RunEntry, clean, completion_files, inside, read_text
+from dashboard.runs import (
+    TRAIN_LOG,
+    DashboardError,
+    RunEntry,
+    clean,
+    completion_files,
+    inside,
+    iter_jsonl_lenient,
+)
 
 ROLLOUT_KEYS = ("step", "pair_id", "order", "rollout", "verdict", "failure", "advantage")
 
@@ -53,17 +60,10 @@ def read_log(root: Path, path: Path) -> tuple[pd.DataFrame, int]:
     """(numeric columns of log.jsonl, one row per line with a step; lines skipped as unreadable)."""
     if not path.exists():
         return pd.DataFrame({"step": []}), 0
-    rows, bad = [], 0
-    for line in read_text(root, path).splitlines():
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            bad += 1
-            continue
-        if not isinstance(rec, dict) or not isinstance(rec.get("step"), int):
-            bad += 1
+    rows, skipped = [], []
+    for _, rec in iter_jsonl_lenient(root, path, skipped):
+        if not isinstance(rec.get("step"), int):
+            skipped.append(0)
             continue
         nums = {
             clean(str(k)): float(v)
@@ -72,6 +72,7 @@ def read_log(root: Path, path: Path) -> tuple[pd.DataFrame, int]:
         }
         rows.append(nums)
     frame = pd.DataFrame(rows) if rows else pd.DataFrame({"step": []})
+    bad = len(skipped)
     # The trainer logs each step once, and a last summary line with the same step: keep the first per step.
     return frame.drop_duplicates("step", keep="first").sort_values("step").reset_index(drop=True), bad
 

@@ -44,7 +44,9 @@ def setup_differences(previous: Mapping[str, Any], current: Mapping[str, Any]) -
     out = [
         f"{name}: {_show(previous[name])} -> {_show(current.get(name))}"
         for name in SETUP_FIELDS
-        if name in previous and previous[name] != current.get(name)
+        if name in previous
+        and previous[name] != current.get(name)
+        and not (name == "order_rule" and current.get("order") != "single")  # it picks jobs only for "single"
     ]
     old_id, new_id = previous.get("judge_identity"), current.get("judge_identity")
     if old_id != new_id:

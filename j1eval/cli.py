@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("runs", nargs="+", type=Path)
     p_report.add_argument("--format", default="md", choices=["md", "latex", "csv"])
     p_report.add_argument("--out", type=Path, default=None)
-    p_report.add_argument("--with-paper", action="store_true", help="add the J1 paper's published rows")
+    p_report.add_argument("--with-paper", nargs="?", const="v1", choices=["v1", "v3"], help="J1 rows: v1 (bare) or v3")
     p_report.add_argument("--no-plots", action="store_true")
     _add_data_dir(p_report)
     from j1eval.build.cli import add_build_parser  # build followbencheval: j1eval/build/cli.py
@@ -102,10 +102,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows = []
     for name in BENCHMARKS.names():
         bench = get_benchmark(name)
-        try:
-            data = bench.load(data_dir)
-            found = data.source + (f" (missing: {', '.join(data.missing)})" if data.missing else "")
-            rows.append([name, str(len(data.pairs)), bench.j1_protocol, found])
+        try:  # local files are counted; a hub dataset is never downloaded for this
+            n_pairs, source, missing = bench.count(data_dir)
+            found = source + (f" (missing: {', '.join(missing)})" if missing else "")
+            rows.append([name, "unknown" if n_pairs is None else str(n_pairs), bench.j1_protocol, found])
         except J1EvalError as exc:
             rows.append([name, "-", bench.j1_protocol, f"not found: {exc}"])
     print(render_table(["benchmark", "pairs", "J1 protocol", "data"], rows))
@@ -131,18 +131,21 @@ def cmd_score(args: argparse.Namespace) -> int:
     frame = read_judgments(args.judgments, pair_ids=[p.pair_id for p in data.pairs], bench=args.bench)
     judged = set(frame["pair_id"])
     pairs = [p for p in data.pairs if p.pair_id in judged]
+    rows: dict[str, Any] = {}  # the per-pair table behind the figures, for OUT/pairs.parquet
     results = {
-        args.bench: score_bench(bench, pairs, frame, seed=args.seed, use_scores=args.scores, missing_parts=data.missing)
+        args.bench: score_bench(
+            bench, pairs, frame, seed=args.seed, use_scores=args.scores, missing_parts=data.missing, rows=rows
+        )
     }
     print(results_table(results))
     if args.out is None:
         print(f"\nnot written: pass --out DIR to write DIR/{RESULTS_FILE}")
         return 0
-    print(f"\n{write_results(args.out, results)}")
+    print(f"\n{write_results(args.out, results, rows)}")
     return 0
 
 
-def write_results(out: Path, results: dict[str, Any]) -> str:
+def write_results(out: Path, results: dict[str, Any], rows: dict[str, Any] | None = None) -> str:
     """Put ``results`` into ``out/results.json``, keeping the other benchmarks it holds; what was done, in words.
 
     A run directory (one with a manifest) is locked while it is written, like ``run`` does.
@@ -151,6 +154,7 @@ def write_results(out: Path, results: dict[str, Any]) -> str:
 
     from j1eval.checks import check_results
     from j1eval.lock import LOCK_FILE, RunLock
+    from j1eval.pairs_file import write_pairs
     from j1eval.safe_io import read_json_object
     from j1eval.store import MANIFEST_FILE, RESULTS_FILE, write_json
 
@@ -167,6 +171,8 @@ def write_results(out: Path, results: dict[str, Any]) -> str:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SetupError(f"cannot create {out} ({exc.strerror or exc})") from None
+        if rows is not None:  # OUT/pairs.parquet, other benchmarks' rows kept (j1eval.pairs_file)
+            write_pairs(out, rows, keep_others=True)
         write_json(path, merged)
     others = sorted(set(kept) - set(results))
     replaced = sorted(set(kept) & set(results))
@@ -200,8 +206,8 @@ def guarded(command: Callable[[], int], interrupted: str, *, brief_bugs: bool = 
     except J1EvalError as exc:
         print(f"error: {plain(exc)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"interrupted: {interrupted}", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a run's own message says what is kept and the command that resumes
+        print(f"interrupted: {plain(exc) or interrupted}", file=sys.stderr)
         return 130
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""

@@ -47,3 +47,15 @@ class SetupError(J1EvalError):
     """A broken set-up: a missing model file, an unreachable server, a missing package."""
 
     exit_code = 1
+
+
+def one_line(text: object, limit: int = 240) -> str:
+    """``text`` on one line (white space runs collapsed), shortened to ``limit`` characters.
+
+    An exception reads as ``"TypeName: message"`` (only the type name when it has no message).
+    """
+    if isinstance(text, BaseException):
+        message = " ".join(str(text).split())
+        text = f"{type(text).__name__}: {message}" if message else type(text).__name__
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -3,21 +3,26 @@
 One table, one row per pair, is built from the verdicts (:func:`pair_table`);
 every figure is then a weighted mean over groups of a per-pair ratio, computed in
 vectorised form, with a seeded Poisson bootstrap (resampling pairs) for its 95%
-interval. See :class:`j1eval.benchmarks.base.Figure`.
+interval. See :class:`Figure`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from j1eval.benchmarks.base import Benchmark, Figure
+from j1eval.intervals import clopper_pearson, plain_count
 from j1eval.types import ORDERS, Order, Pair
+
+if TYPE_CHECKING:
+    from j1eval.benchmarks.base import Benchmark
 
 N_BOOTSTRAP = 1000
 CI_LEVEL = 0.95
@@ -39,6 +44,28 @@ GENERIC_FIGURES = (
     "order_shift",
     "acc_prob_avg",
 )
+
+
+#: The per-pair correctness column of :func:`pair_table` for each J1 protocol
+#: ("single": one seeded random order; "consistent": correct in both orders).
+PROTOCOL_COLUMNS = {"single": "correct_single", "consistent": "correct_both"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A score = weighted mean over groups of the mean of per-pair values.
+
+    ``values`` is aligned with the scoring table's rows (NaN = the pair does not
+    count). ``groups`` gives each pair's group (None: one group, a plain mean);
+    ``weights`` each group's weight (None: equal weights), renormalised over the
+    groups present. When a group in ``required`` has no pair, the figure is
+    incomplete: the scorer reports it as None with the present-groups value beside it.
+    """
+
+    values: pd.Series
+    groups: pd.Series | None = None
+    weights: Mapping[str, float] | None = None
+    required: frozenset[str] = frozenset()
 
 
 def single_order(pair_id: str, seed: int) -> Order:
@@ -120,7 +147,8 @@ def pair_table(
             table[f"p_a_{order}"] = np.array(
                 [np.nan if c is _ABSENT or _clean(c[2]) is None else float(c[2]) for c in cells], dtype=float
             )
-    chosen = np.array([single_order(pid, seed) for pid in table["pair_id"]], dtype=object)
+    dataset_order = getattr(benchmark, "single_order", "seeded") == "dataset"  # PPE: the file's order, "ab"
+    chosen = np.array(["ab" if dataset_order else single_order(pid, seed) for pid in table["pair_id"]], dtype=object)
     # The seeded order where the pair has it; otherwise the one order that was judged.
     chosen = np.where(
         chosen == "ab", np.where(table["judged_ab"], "ab", "ba"), np.where(table["judged_ba"], "ba", "ab")
@@ -224,7 +252,39 @@ class _Component:
     weight: float
 
 
-def _evaluate(ratios: Mapping[str, Ratio], n_boot: int, seed: int) -> dict[str, dict[str, Any]]:
+def poisson_weights(n_rows: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n_rows) independent Poisson(1) draws as uint8, seeded.
+
+    Drawn by inverse transform: a uniform 32-bit integer against the Poisson(1) CDF scaled
+    to 2**32 (exact to 2**-32 in each probability; counts above 12 have probability < 1e-10
+    and are not drawn), about 4x faster than ``Generator.poisson`` and an eighth of its memory.
+    """
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n_boot, n_rows), dtype=np.uint8)
+    rows = max(1, (16 << 20) // max(1, n_rows))
+    for start in range(0, n_boot, rows):
+        u = rng.integers(0, 2**32, size=(min(rows, n_boot - start), n_rows), dtype=np.uint32)
+        block = out[start : start + len(u)]
+        for threshold in _poisson_thresholds():
+            block += u >= threshold
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _poisson_thresholds() -> np.ndarray:
+    """2**32 * P(X <= k) for Poisson(1), k = 0, 1, ... while below 2**32: X = how many a uniform passes."""
+    thresholds, total, term, k = [], 0.0, math.exp(-1.0), 0
+    while round((total + term) * 2**32) < 2**32:
+        total += term
+        thresholds.append(round(total * 2**32))
+        k += 1
+        term /= k
+    return np.array(thresholds, dtype=np.uint64).astype(np.uint32)
+
+
+def _evaluate(
+    ratios: Mapping[str, Ratio], n_boot: int, seed: int, boot_weights: np.ndarray | None = None
+) -> dict[str, dict[str, Any]]:
     """Point estimates, missing groups and bootstrap intervals for each ratio."""
     components: list[_Component] = []
     num_cols: list[np.ndarray] = []
@@ -255,23 +315,28 @@ def _evaluate(ratios: Mapping[str, Ratio], n_boot: int, seed: int) -> dict[str, 
             num_cols.append(np.where(mask, num, 0.0))
             den_cols.append(np.where(mask, den, 0.0))
         out[name] = {"value": float(value), "missing": missing}
+        one = keys == present[0]  # one group (no groups: "all"), 0/1 out of 1 per pair: an exact interval
+        if len(present) == 1 and (kn := plain_count(num[one], den[one])) is not None:
+            out[name]["ci"] = list(clopper_pearson(*kn))
     if not components or n_boot <= 0:
         return out
-    # Poisson bootstrap over pairs. Pairs with the same (num, den) in every component
-    # are interchangeable, so the draw is made per distinct row pattern: a sum of
-    # independent Poisson(1) weights is Poisson(count). Same distribution, a tiny matrix.
-    both = np.concatenate([np.stack(num_cols, axis=1), np.stack(den_cols, axis=1)], axis=1)
-    patterns, counts = np.unique(both, axis=0, return_counts=True)
-    k = len(components)
-    rng = np.random.default_rng(seed)
-    weights_draw = rng.poisson(counts.astype(float), size=(n_boot, len(counts))).astype(float)
+    # Poisson bootstrap over pairs: resample b gives pair i the weight W[b, i] ~ Poisson(1).
+    # Sums are taken in chunks of resamples, so memory stays ~64 MB whatever the run's size.
+    if boot_weights is None:
+        boot_weights = poisson_weights(len(num_cols[0]), n_boot, seed)
+    nums = np.stack(num_cols, axis=1)
+    dens = np.stack(den_cols, axis=1)
+    chunk = max(1, (8 << 20) // max(1, len(nums)))
+    draws = []
     with np.errstate(invalid="ignore", divide="ignore"):
-        draws = [(weights_draw @ patterns[:, :k]) / (weights_draw @ patterns[:, k:])]
+        for start in range(0, len(boot_weights), chunk):
+            w = boot_weights[start : start + chunk].astype(np.float64)
+            draws.append((w @ nums) / (w @ dens))
     per_comp = np.concatenate(draws, axis=0)  # (n_boot, n_components)
     weight_vec = np.array([c.weight for c in components])
     for name in out:
         cols = [i for i, c in enumerate(components) if c.figure == name]
-        if not cols:
+        if not cols or "ci" in out[name]:
             continue
         vals = per_comp[:, cols]
         w = np.where(np.isnan(vals), 0.0, weight_vec[cols])
@@ -292,8 +357,12 @@ def compute_figures(
     n_boot: int = N_BOOTSTRAP,
     seed: int = 0,
     check_required: bool = True,
+    weights: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """All figures for one set of pairs: ``{name: value, ..., "ci": {name: [lo, hi]}}``.
+
+    ``weights``: the bootstrap's (n_boot, len(table)) Poisson weights, when the caller shares one
+    draw between a table and its parts (a benchmark and its subsets); else drawn from ``seed``.
 
     A figure with nothing to count (e.g. two-order figures when one order was run)
     is absent. A benchmark figure whose required groups are missing is ``None``,
@@ -303,7 +372,13 @@ def compute_figures(
     if benchmark is not None and len(table):
         for name, figure in benchmark.figures(table).items():
             ratios[name] = Ratio.of(figure)
-    evaluated = _evaluate(ratios, n_boot, seed)
+    return assemble(table, _evaluate(ratios, n_boot, seed, weights), check_required)
+
+
+def assemble(
+    table: pd.DataFrame, evaluated: Mapping[str, Mapping[str, Any]], check_required: bool = True
+) -> dict[str, Any]:
+    """``results.json``'s entry for one set of pairs from its evaluated figures (see :func:`compute_figures`)."""
     result: dict[str, Any] = {
         "n_pairs": int(len(table)),
         "n_judgments": int(table["judged_ab"].sum() + table["judged_ba"].sum()) if len(table) else 0,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import glob
 import json
 import os
 import shutil
@@ -58,11 +59,15 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     return value
 
 
-def iter_jsonl(path: Path, *, partial_tail_ok: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line of a JSONL file.
+def iter_jsonl(
+    path: Path, *, partial_tail_ok: bool = False, skipped: list[int] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file: the project's one JSONL reader.
 
     ``partial_tail_ok``: a last line without its newline that does not parse is skipped
     (a writer killed mid-line, or one still writing); everywhere else a bad line is an error.
+    ``skipped``: a lenient read (the dashboard's): bytes that are not UTF-8 are replaced, and
+    the number of each line that is not a JSON object is appended to this list, not raised.
     """
     try:
         fh = open(path, "rb")  # noqa: SIM115 (closed by the with below)
@@ -74,12 +79,19 @@ def iter_jsonl(path: Path, *, partial_tail_ok: bool = False) -> Iterator[tuple[i
                 continue
             where = f"line {lineno}"
             try:
-                rec = parse_json(raw, path=path, record=where)
+                text = raw.decode("utf-8", errors="replace") if skipped is not None else raw
+                rec = parse_json(text, path=path, record=where)
             except InputError:
                 if partial_tail_ok and not raw.endswith(b"\n"):
                     return
-                raise
+                if skipped is None:
+                    raise
+                skipped.append(lineno)
+                continue
             if not isinstance(rec, dict):
+                if skipped is not None:
+                    skipped.append(lineno)
+                    continue
                 raise InputError(f"a line must be a JSON object, got {_kind(rec)}", path=path, record=where)
             yield lineno, rec
 
@@ -143,7 +155,8 @@ def publish_dir(out: Path, build: Callable[[Path], T]) -> T:
         raise InputError("--out is the current folder or one above it; pass a folder for the report", path=out)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        _remove_orphans(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     except OSError as exc:
         raise SetupError(f"cannot write the report under {target.parent} ({os_reason(exc)})") from None
     try:
@@ -170,6 +183,20 @@ def publish_dir(out: Path, build: Callable[[Path], T]) -> T:
         raise
     shutil.rmtree(tmp, ignore_errors=True)  # after the swap: the previous set
     return result
+
+
+def _remove_orphans(target: Path) -> None:
+    """Temporary folders of earlier publishes into ``target`` whose process no longer runs (killed)."""
+    for path in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
+        pid = path.name[len(target.name) + 6 :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue  # alive (another user's process): leave it
 
 
 def _umask() -> int:

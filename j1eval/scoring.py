@@ -7,8 +7,6 @@ This is how verdicts from any tool are scored: a JSONL file with ``pair_id``,
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,10 +14,12 @@ from typing import Any
 import pandas as pd
 
 from j1eval.benchmarks import Benchmark
+from j1eval.columnar import read_rows
 from j1eval.errors import InputError
-from j1eval.metrics import N_BOOTSTRAP, compute_figures, pair_table
+from j1eval.metrics import N_BOOTSTRAP, compute_figures, pair_table, poisson_weights
+from j1eval.pairs_file import pair_rows
 from j1eval.safe_io import iter_jsonl
-from j1eval.store import latest_records
+from j1eval.samples import aggregate_samples, combine_samples  # noqa: F401 (the rule lives there; named here too)
 from j1eval.types import FAILURE_CLASSES, ORDERS, VERDICTS, Pair
 
 
@@ -32,15 +32,20 @@ def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, benc
     """
     path = Path(path)
     known = set(pair_ids) if pair_ids is not None else None
-    rows: list[dict[str, Any]] = []
-    for lineno, rec in iter_jsonl(path):  # not UTF-8, not JSON, not an object: an error naming the line
-        where = {"path": path, "record": f"line {lineno}"}
-        if bench is not None and rec.get("bench") not in (None, bench):
-            continue
-        rows.append(validate_row(rec, known, where))
-    if not rows:
+    # Column-wise when every check passes that way (j1eval.columnar), else line by line, which
+    # names the first bad line and field: the same rows either way.
+    frame = read_rows(path, known, bench)
+    if frame is None:
+        rows: list[dict[str, Any]] = []
+        for lineno, rec in iter_jsonl(path):  # not UTF-8, not JSON, not an object: an error naming the line
+            where = {"path": path, "record": f"line {lineno}"}
+            if bench is not None and rec.get("bench") not in (None, bench):
+                continue
+            rows.append(validate_row(rec, known, where))
+        frame = pd.DataFrame(rows)
+    if frame.empty:
         raise InputError("no judgments" + (f" for benchmark {bench!r}" if bench else ""), path=path)
-    frame = pd.DataFrame(latest_records(rows))  # a retried judgment supersedes the earlier line of its key
+    frame = latest_rows(frame)  # a retried judgment supersedes the earlier line of its key
     dupes = frame.duplicated(["pair_id", "order", "sample"], keep=False)
     if dupes.any():
         first = frame[dupes].iloc[0]
@@ -50,6 +55,23 @@ def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, benc
             record=f"line {first['line']}",
         )
     return frame
+
+
+def latest_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The last row of each ``key``, at the place of its first row (rows without a key all kept):
+    :func:`j1eval.store.latest_records` on a table."""
+    if "key" not in frame.columns:
+        return frame.reset_index(drop=True)
+    key = frame["key"]
+    has = key.notna().to_numpy()
+    if not has.any() or not key[has].duplicated().any():
+        return frame.reset_index(drop=True)
+    position = pd.Series(range(len(frame)), index=frame.index)
+    first = position.groupby(key.where(has, None), sort=False).transform("min")
+    place = position.where(~pd.Series(has, index=frame.index), first)
+    last = ~key.duplicated(keep="last").to_numpy() | ~has
+    kept = frame[last].assign(_place=place[last].to_numpy()).sort_values("_place", kind="stable")
+    return kept.drop(columns="_place").reset_index(drop=True)
 
 
 def validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[str, Any]) -> dict[str, Any]:
@@ -103,61 +125,6 @@ def _score(scores: Mapping[str, Any] | None, slot: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def aggregate_samples(frame: pd.DataFrame, use_scores: bool = False) -> pd.DataFrame:
-    """One verdict per (pair_id, order) from N samples.
-
-    Verdict formats use self-consistency (SC@N): the majority among decisive
-    verdicts, "tie" when A and B are level or only ties were given. Score formats
-    (``use_scores``) use Mean-Score@N: the slot with the higher mean score wins.
-    With no readable sample, the verdict is None and the failure the most common.
-    """
-    columns = ["pair_id", "order", "verdict", "failure", "p_a"]
-    if "p_a" not in frame.columns:
-        frame = frame.assign(p_a=None)
-    if frame["sample"].max() == 0:
-        return frame[columns].reset_index(drop=True)
-    out = []
-    for (pair_id, order), group in frame.groupby(["pair_id", "order"], sort=False):
-        verdict, failure = combine_samples(
-            group["verdict"].tolist(),
-            group["failure"].tolist(),
-            group["score_a"].tolist() if use_scores else None,
-            group["score_b"].tolist() if use_scores else None,
-        )
-        probs = [p for p in group["p_a"].tolist() if _num(p)]
-        p_a = math.fsum(probs) / len(probs) if probs else None  # mean over the samples that have one
-        out.append({"pair_id": pair_id, "order": order, "verdict": verdict, "failure": failure, "p_a": p_a})
-    return pd.DataFrame(out, columns=columns)
-
-
-def combine_samples(
-    verdicts: Sequence[str | None],
-    failures: Sequence[str | None],
-    scores_a: Sequence[float | None] | None = None,
-    scores_b: Sequence[float | None] | None = None,
-) -> tuple[str | None, str | None]:
-    """SC@N or Mean-Score@N over one (pair, order)'s samples: (verdict, failure)."""
-    if scores_a is not None and scores_b is not None:
-        both = [(a, b) for a, b in zip(scores_a, scores_b, strict=True) if _num(a) and _num(b)]
-        if both:
-            # Same number of terms on both sides: comparing exact sums compares the means
-            # without the rounding of a division (3 samples of 7.1 vs 7.1 stay a tie).
-            sum_a = math.fsum(a for a, _ in both)
-            sum_b = math.fsum(b for _, b in both)
-            return ("A" if sum_a > sum_b else "B" if sum_b > sum_a else "tie"), None
-    counts = Counter(v for v in verdicts if isinstance(v, str))  # pandas gives NaN for a missing verdict
-    if counts:
-        if counts["A"] == counts["B"]:
-            return "tie", None
-        return ("A" if counts["A"] > counts["B"] else "B"), None
-    failed = Counter(f for f in failures if isinstance(f, str))
-    return None, (failed.most_common(1)[0][0] if failed else "no_verdict")
-
-
-def _num(x: float | None) -> bool:
-    return x is not None and not (isinstance(x, float) and math.isnan(x))
-
-
 def score_bench(
     benchmark: Benchmark,
     pairs: Sequence[Pair],
@@ -167,6 +134,7 @@ def score_bench(
     use_scores: bool = False,
     n_boot: int = N_BOOTSTRAP,
     missing_parts: Sequence[str] = (),
+    rows: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """``{"overall": {...}, "subsets": {name: {...}}}`` for one benchmark.
 
@@ -176,11 +144,23 @@ def score_bench(
     """
     verdicts = aggregate_samples(judgments, use_scores=use_scores)
     table = pair_table(pairs, verdicts, benchmark, seed=seed)
-    overall = compute_figures(table, benchmark, n_boot=n_boot, seed=seed)
+    if rows is not None:  # ``rows[bench]``: this table as pairs.parquet keeps it (j1eval.pairs_file)
+        rows[benchmark.name] = pair_rows(benchmark, pairs, judgments, table)
+    # One bootstrap draw per pair serves the benchmark and each subset (a subset's resample is the
+    # benchmark's restricted to its pairs): drawn once, not once per subset.
+    weights = poisson_weights(len(table), n_boot, seed) if n_boot > 0 and len(table) else None
+    overall = compute_figures(table, benchmark, n_boot=n_boot, seed=seed, weights=weights)
     if missing_parts:
         overall["missing"] = sorted(set(overall.get("missing", [])) | set(missing_parts))
     subsets = {
-        name: compute_figures(part.reset_index(drop=True), benchmark, n_boot=n_boot, seed=seed, check_required=False)
-        for name, part in table.groupby("subset", sort=True)
+        name: compute_figures(
+            table.iloc[rows].reset_index(drop=True),
+            benchmark,
+            n_boot=n_boot,
+            seed=seed,
+            check_required=False,
+            weights=None if weights is None else weights[:, rows],
+        )
+        for name, rows in sorted(table.groupby("subset", sort=True).indices.items())
     }
     return {"overall": overall, "subsets": subsets}

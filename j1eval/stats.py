@@ -1,4 +1,4 @@
-"""Significance tests for judge reports (scipy).
+"""Significance tests for judge reports (exact, in plain Python: no scipy import).
 
 - :func:`mcnemar`: exact McNemar test between two judges on the pairs both judged,
   on per-pair correctness under a benchmark's J1 protocol (correct in the single
@@ -10,15 +10,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
-#: Per-pair correctness column of :func:`j1eval.metrics.pair_table` for each J1 protocol.
-PROTOCOL_COLUMNS = {"single": "correct_single", "consistent": "correct_both"}
+from j1eval.intervals import clopper_pearson
+from j1eval.metrics import PROTOCOL_COLUMNS
+
+#: Relative tolerance when comparing binomial probabilities with the observed one (as scipy's binomtest).
+_RELATIVE_TOLERANCE = 1 + 1e-7
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,31 @@ class BinomialResult:
         return self.k / self.n if self.n else None
 
 
-def mcnemar_exact_p(n10: int, n01: int) -> float:
-    """Exact two-sided McNemar p-value: binomial test of ``n10`` of ``n10 + n01`` against 1/2."""
-    n = n10 + n01
+def _log_pmf(i: int, n: int, log_p: float, log_q: float) -> float:
+    return math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+
+
+def binomial_p_value(k: int, n: int, p: float = 0.5) -> float:
+    """Exact two-sided binomial test of ``k`` of ``n`` against ``p``: the total probability of every
+    outcome no more likely than ``k`` (the rule of R's binom.test and scipy's binomtest)."""
+    if not 0 <= k <= n:
+        raise ValueError(f"k must lie in [0, n], got k={k}, n={n}")
     if n == 0:
         return 1.0
-    return float(binomtest(n10, n, 0.5, alternative="two-sided").pvalue)
+    if p in (0.0, 1.0):
+        return 1.0 if k == round(p * n) else 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    observed = _log_pmf(k, n, log_p, log_q) + math.log(_RELATIVE_TOLERANCE)
+    logs = np.array([_log_pmf(i, n, log_p, log_q) for i in range(n + 1)])
+    peak = logs.max()
+    kept = logs[logs <= observed]
+    total = float(np.exp(kept - peak).sum() * math.exp(peak)) if kept.size else 0.0
+    return min(1.0, total)
+
+
+def mcnemar_exact_p(n10: int, n01: int) -> float:
+    """Exact two-sided McNemar p-value: binomial test of ``n10`` of ``n10 + n01`` against 1/2."""
+    return binomial_p_value(n10, n10 + n01, 0.5)
 
 
 def mcnemar(correct_1: pd.Series, correct_2: pd.Series) -> McNemarResult:
@@ -85,9 +107,7 @@ def binomial(k: int, n: int, p: float = 0.5) -> BinomialResult:
     """Two-sided exact binomial test of ``k`` of ``n`` against ``p``, with a Clopper-Pearson 95% interval."""
     if n == 0:
         return BinomialResult(0, 0, 1.0, None)
-    result = binomtest(k, n, p, alternative="two-sided")
-    ci = result.proportion_ci(confidence_level=0.95, method="exact")
-    return BinomialResult(k, n, float(result.pvalue), (float(ci.low), float(ci.high)))
+    return BinomialResult(k, n, binomial_p_value(k, n, p), clopper_pearson(k, n))
 
 
 def slot_preference(verdicts: Iterable[str | None]) -> BinomialResult:

@@ -30,9 +30,10 @@ from typing import Any
 from j1eval.cli import guarded, parse_backend_options
 from j1eval.errors import InputError
 from j1eval.judges import JudgeSpec, resolve_judge
+from j1eval.lock import RunLock
 from j1eval.store import MANIFEST_FILE, write_json
 from j1train.build.generate import Generator, Step, previous_manifest
-from j1train.build.sources import PromptItem, load_prompts
+from j1train.build.sources import Loaded, PromptItem, load_prompts
 from j1train.build.templates import (
     ANSWER,
     MATH_SOLUTION,
@@ -167,6 +168,20 @@ def build(args: argparse.Namespace) -> int:
         raise InputError("no prompts left to build pairs from", path=loaded.source)
 
     out: Path = args.out
+    with RunLock(out, "j1train data"):  # one writer per output folder, as for `j1eval run`
+        return _build_locked(args, mode, spec, benches, loaded, items, dropped, out)
+
+
+def _build_locked(
+    args: argparse.Namespace,
+    mode: str,
+    spec: JudgeSpec,
+    benches: list[str],
+    loaded: Loaded,
+    items: list[PromptItem],
+    dropped: Counter[str],
+    out: Path,
+) -> int:
     previous = previous_manifest(out)
     gen = Generator(spec, out, TEMPLATE_HASH, progress=not args.no_progress)
     gen.open(previous.get("generator_identity"), previous.get("model_revision"))

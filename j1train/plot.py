@@ -9,12 +9,12 @@ OUT`` redraws ``OUT/eval/training_curves.{png,pdf}``; this module imports no tor
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from j1eval.errors import InputError, J1EvalError
+from j1eval.safe_io import iter_jsonl
 
 EVAL_DIR = "eval"
 HISTORY_FILE = "history.jsonl"
@@ -23,16 +23,8 @@ PLOT_STEM = "training_curves"
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON ({exc.msg})", path=path, record=f"line {n}") from None
-    return rows
+    """The objects of a JSONL file (none when it does not exist yet); a bad line is an InputError."""
+    return [rec for _, rec in iter_jsonl(path)] if path.is_file() else []
 
 
 def _reward_series(eval_dir: Path, history: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
@@ -54,7 +46,7 @@ def plot_training(output_dir: str | Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from j1eval.plots import STYLE
+    from j1eval.report.plots import STYLE
 
     eval_dir = Path(output_dir) / EVAL_DIR
     history = {int(h["step"]): h for h in read_jsonl(eval_dir / HISTORY_FILE)}  # latest row per step

@@ -8,6 +8,8 @@ in ``usage`` are word counts. Faults are planned per prompt (the last message's 
   fault; later calls are answered normally.
 * ``permanent[prompt] = "500"``: every call for that prompt gets the fault.
 
+``retry_after``: when set, 429 and 503 answers carry it as their ``Retry-After`` header.
+
 Fault names: "500", "503", "429", "400", "401", "slow" (sleep ``slow_s`` before
 answering), "bad_json" (200 with a non-JSON body), "no_choices" (200 without
 ``choices``), "drop" (close the connection without an answer).
@@ -24,12 +26,21 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a run stopped with Ctrl-C) is no error of the server's: kept quiet."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 DEFAULT_ANSWER = "<think>ok</think> <answer> [[A]] </answer>"
 
@@ -68,9 +79,11 @@ class FakeOpenAIServer:
         self.calls: Counter[str] = Counter()  # chat calls per prompt
         self.bodies: list[dict[str, Any]] = []
         self.in_flight = 0
+        self.retry_after: str | None = None
+        self.call_times: list[float] = []  # time.monotonic() of each chat call
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -175,6 +188,8 @@ class FakeOpenAIServer:
             def _send(self, status: int, payload: Any, raw: bytes | None = None) -> None:
                 data = raw if raw is not None else json.dumps(payload).encode()
                 self.send_response(status)
+                if status in (429, 503) and server.retry_after is not None:
+                    self.send_header("Retry-After", server.retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -206,6 +221,7 @@ class FakeOpenAIServer:
                 body = json.loads(raw)
                 with server._lock:
                     server.bodies.append(body)
+                    server.call_times.append(time.monotonic())
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:

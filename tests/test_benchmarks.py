@@ -143,7 +143,7 @@ def test_judgebench_hub_fallback(shared_data, tmp_path, monkeypatch):
         calls.append((dataset_id, split, revision))
         return [(f"row {i}", r) for i, r in enumerate(rows)]
 
-    monkeypatch.setattr(judgebench, "load_hub", fake_hub)
+    monkeypatch.setattr(_sources, "load_hub", fake_hub)  # Benchmark.load_hub reads it there
     data = get_benchmark("judgebench").load(tmp_path)  # no local folder
     assert calls == [("ScalerLab/JudgeBench", "gpt", judgebench.HF_REVISION)]
     assert data.source == f"hf:ScalerLab/JudgeBench@{judgebench.HF_REVISION}" and data.files == {}

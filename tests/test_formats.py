@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from j1eval.formats import FORMATS, get_format
-from j1eval.formats._parsing import mean_score_at_n, sc_at_n
 from j1eval.types import FAILURE_CLASSES, ORDERS, Pair, Parsed
 
 NAMES = ["pairwise-verdict", "pairwise-scores", "scores-verdict", "pointwise", "plan-execute", "direct-verdict"]
@@ -172,7 +172,8 @@ SCORE_CASES = [
     (THINK + "<score_a>10/10</score_a><score_b>4/10</score_b>", "stop", "A", 10.0, 4.0, None),
     (THINK + "<score_A> Score: 6 </score_A><score_B>6.0</score_B>", "stop", "tie", 6.0, 6.0, None),
     (THINK + "<score_A>11</score_A><score_B>3</score_B>", "stop", None, None, 3.0, "score_out_of_range"),
-    (THINK + "<score_A>7.5</score_A><score_B>3</score_B>", "stop", None, None, 3.0, "score_out_of_range"),
+    (THINK + "<score_A>7.25</score_A><score_B>3</score_B>", "stop", None, None, 3.0, "score_out_of_range"),
+    (THINK + "<score_A>7.5</score_A><score_B>3</score_B>", "stop", "A", 7.5, 3.0, None),
     (THINK + "<score_A>-1</score_A><score_B>3</score_B>", "stop", None, None, 3.0, "score_out_of_range"),
     (THINK + "<score_A>4/5</score_A><score_B>3</score_B>", "stop", None, None, 3.0, "score_out_of_range"),
     (THINK + "<score_A>11</score_A>", "stop", None, None, None, "score_out_of_range"),
@@ -419,22 +420,28 @@ samples_st = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(samples=samples_st)
-def test_aggregation_agrees_with_scorer(samples):
-    try:  # the scorer imports every benchmark module
-        from j1eval.scoring import combine_samples
-    except ImportError as exc:
-        pytest.skip(f"j1eval.scoring not importable: {exc}")
-    verdicts = [s.verdict for s in samples]
-    failures = [s.failure for s in samples]
-    sc = sc_at_n(samples)
-    if samples:
-        assert (sc.verdict, sc.failure) == combine_samples(verdicts, failures)
-    ms = mean_score_at_n(samples)
-    if samples:
-        expected = combine_samples(verdicts, failures, [s.score_a for s in samples], [s.score_b for s in samples])
-        assert (ms.verdict, ms.failure) == expected
-    for out in (sc, ms):
+def test_aggregation_is_the_scorers_rule(samples):
+    """Format.aggregate and the scorer share one rule; a verdict and a failure never come together."""
+    from j1eval.scoring import aggregate_samples
+
+    frame = pd.DataFrame(
+        {
+            "pair_id": "p",
+            "order": "ab",
+            "sample": range(len(samples)),
+            "verdict": [s.verdict for s in samples],
+            "failure": [s.failure for s in samples],
+            "score_a": [s.score_a for s in samples],
+            "score_b": [s.score_b for s in samples],
+        }
+    )
+    for name in ("pairwise-verdict", "pairwise-scores"):
+        fmt = get_format(name)
+        out = fmt.aggregate(samples)
         assert (out.failure is None) == (out.verdict is not None)
+        if len(samples) > 1:
+            row = aggregate_samples(frame, use_scores=fmt.uses_scores).iloc[0]
+            assert (row["verdict"], row["failure"]) == (out.verdict, out.failure)
 
 
 # ----------------------------------------------------------------------------- real small-judge outputs

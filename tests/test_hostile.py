@@ -138,7 +138,7 @@ BAD_LINES = {
     "deeply_nested_unclosed": (b'{"a":' * 200_000, "nested too deeply"),
 }
 for _name, (_raw, _what) in BAD_LINES.items():
-    for _cmd in ("run", "report", "score"):
+    for _cmd in ("run", "score"):  # `report` reads pairs.parquet, not the judgments (BAD_PAIRS below)
 
         def _prepare(env, raw=_raw, cmd=_cmd):
             insert_line(env.jsonl, raw)
@@ -148,14 +148,14 @@ for _name, (_raw, _what) in BAD_LINES.items():
 
 # A judgment whose JSON is fine but one field is not (line 2 keeps its key: `run` rescoring reads it).
 BAD_FIELDS = {
-    "key": ({"key": [1]}, ("run", "report")),
-    "verdict": ({"verdict": "Z"}, ("run", "report", "score")),
-    "order": ({"order": "xy"}, ("run", "report", "score")),
-    "sample": ({"sample": "x"}, ("run", "report", "score")),
-    "p_a": ({"p_a": 2}, ("run", "report", "score")),
-    "pair_id": ({"pair_id": 5}, ("run", "report", "score")),
-    "failure": ({"failure": "exploded"}, ("run", "report", "score")),
-    "scores": ({"scores": "7"}, ("report", "score")),
+    "key": ({"key": [1]}, ("run",)),
+    "verdict": ({"verdict": "Z"}, ("run", "score")),
+    "order": ({"order": "xy"}, ("run", "score")),
+    "sample": ({"sample": "x"}, ("run", "score")),
+    "p_a": ({"p_a": 2}, ("run", "score")),
+    "pair_id": ({"pair_id": 5}, ("run", "score")),
+    "failure": ({"failure": "exploded"}, ("run", "score")),
+    "scores": ({"scores": "7"}, ("score",)),
     "bench": ({"bench": ["judgebench"]}, ("run",)),
 }
 for _field, (_change, _cmds) in BAD_FIELDS.items():
@@ -237,6 +237,81 @@ for _name, (_corrupt, _what, _cmds) in BAD_RESULTS.items():
             return report_cmd(env) if cmd == "report" else score_cmd(env, "--out", str(env.run))
 
         CASES.append(Case(f"results-{_name}-{_cmd}", _prepare, 2, lambda env, w=_what: [str(env.results), w]))
+
+
+def rewrite_pairs(
+    env: SimpleNamespace, change: Callable = lambda f: f, meta: Callable = lambda m: m, raw: bytes | None = None
+) -> None:
+    """Rewrite the run's pairs.parquet: its rows through ``change``, its column list through ``meta`` (or ``raw``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = env.run / "pairs.parquet"
+    table = pq.read_table(path)
+    columns = meta(json.loads(table.schema.metadata[b"j1eval.columns"]))
+    new = pa.Table.from_pandas(change(table.to_pandas()), preserve_index=False)
+    value = raw if raw is not None else None if columns is None else json.dumps(columns).encode()
+    pq.write_table(new.replace_schema_metadata({} if value is None else {b"j1eval.columns": value}), path)
+
+
+def _retype(column: str, dtype: str) -> Callable[[dict], dict]:
+    return lambda m: {b: {**cols, column: dtype} for b, cols in m.items()}
+
+
+# pairs.parquet, the per-pair table `report` reads: absent (a run from an older j1eval), not parquet, not j1eval's.
+NOT_PARQUET = "not a readable parquet file"
+BAD_PAIRS: dict[str, tuple[Callable[[SimpleNamespace], None], str]] = {
+    "absent": (lambda env: (env.run / "pairs.parquet").unlink(), "no pairs.parquet"),
+    "empty": (lambda env: (env.run / "pairs.parquet").write_bytes(b""), NOT_PARQUET),
+    "text": (lambda env: (env.run / "pairs.parquet").write_text("pair_id,verdict\n"), NOT_PARQUET),
+    "truncated": (
+        lambda env: (env.run / "pairs.parquet").write_bytes((env.run / "pairs.parquet").read_bytes()[:-200]),
+        NOT_PARQUET,
+    ),
+    "no_metadata": (lambda env: rewrite_pairs(env, meta=lambda m: None), "no column list in its metadata"),
+    "metadata_not_json": (lambda env: rewrite_pairs(env, raw=b"{"), "no column list in its metadata"),
+    "metadata_list": (lambda env: rewrite_pairs(env, raw=b"[1]"), "no column list in its metadata"),
+    "metadata_columns_list": (
+        lambda env: rewrite_pairs(env, meta=lambda m: {b: list(c) for b, c in m.items()}),
+        "is not {column: dtype}",
+    ),
+    "no_bench_column": (lambda env: rewrite_pairs(env, lambda f: f.drop(columns="bench")), "no 'bench' column"),
+    "other_bench_only": (
+        lambda env: rewrite_pairs(env, lambda f: f.assign(bench="rmbench"), lambda m: {"rmbench": m["judgebench"]}),
+        "pairs.parquet has no rows of judgebench",
+    ),
+    "missing_column": (
+        lambda env: rewrite_pairs(env, lambda f: f.drop(columns="verdict_ab")),
+        "lack the column(s) verdict_ab",
+    ),
+    "rows_out_of_step": (
+        lambda env: rewrite_pairs(env, lambda f: f.iloc[1:]),
+        f"holds {LIMIT - 1} judgebench pairs but results.json scores {LIMIT}",
+    ),
+    "judged_not_bool": (
+        lambda env: rewrite_pairs(env, lambda f: f.assign(judged_ab="yes"), _retype("judged_ab", "str")),
+        "judged_ab must be true or false",
+    ),
+    "verdict_unknown": (lambda env: rewrite_pairs(env, lambda f: f.assign(verdict_ba="Z")), "verdict_ba must be A, B"),
+    "label_three": (lambda env: rewrite_pairs(env, lambda f: f.assign(label=3)), "label must be 1 or 2"),
+    "label_text": (
+        lambda env: rewrite_pairs(env, lambda f: f.assign(label="one")),
+        "a column does not read as its dtype",
+    ),
+    "directory": (
+        lambda env: ((env.run / "pairs.parquet").unlink(), (env.run / "pairs.parquet").mkdir()),
+        "pairs.parquet",
+    ),
+}
+for _name, (_corrupt, _what) in BAD_PAIRS.items():
+    # `score --out RUN_DIR` keeps the other benchmarks' rows: it reads the file too, and stops before writing
+    for _cmd in ("report", "score") if _name in ("text", "truncated", "no_metadata", "label_text") else ("report",):
+
+        def _prepare(env, corrupt=_corrupt, cmd=_cmd):
+            corrupt(env)
+            return report_cmd(env) if cmd == "report" else score_cmd(env, "--out", str(env.run))
+
+        CASES.append(Case(f"pairs-{_name}-{_cmd}", _prepare, 2, lambda env, w=_what: [str(env.run), w]))
 
 # Backend options: each backend declares the options it takes, in their types.
 BAD_OPTIONS = {
@@ -420,13 +495,13 @@ def test_case_list_covers_the_issue() -> None:
     ids = {c.id for c in CASES} | {c[0] for c in READ_ONLY_CASES}
     for must in (
         "judgments-non_utf8-run",
-        "judgments-non_utf8-report",
+        "pairs-absent-report",
         "judgments-non_utf8-score",
         "judgments-list-run",
-        "judgments-list-report",
+        "pairs-text-report",
         "judgments-list-score",
         "judgments-deeply_nested-run",
-        "judgments-deeply_nested-report",
+        "pairs-no_metadata-report",
         "judgments-deeply_nested-score",
         "manifest-list-run",
         "manifest-list-report",
@@ -581,7 +656,7 @@ def test_a_report_killed_midway_leaves_the_previous_report_whole(base_run, tmp_p
     assert {"README.md", "main_table.csv", "main_table.md", "report.md"} <= names
     before = snapshot(out)
 
-    import j1eval.report as report_module
+    import j1eval.report.writing as report_module
 
     real = report_module.write_report
 

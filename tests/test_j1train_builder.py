@@ -242,3 +242,15 @@ def test_python_m_j1train_data_reaches_the_builder(tmp_path):
     with FakeOpenAIServer(generator, model="gen") as server:
         assert j1train_main(["data", *flags(source, tmp_path / "o", server.url)]) == 0
     assert len(read_pairs(tmp_path / "o")) == 2
+
+
+def test_a_second_builder_on_one_folder_is_refused(tmp_path, capsys):
+    from j1eval.lock import RunLock
+
+    source = write_prompts(tmp_path / "prompts.jsonl", PROMPTS)
+    out = tmp_path / "out"
+    with RunLock(out, "j1train data"):  # another builder holding the folder
+        code = build(flags(source, out, "http://127.0.0.1:9"))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "being written by another process" in err[0]
+    assert not (out / "pairs.jsonl").exists() and not (out / "generations").exists()

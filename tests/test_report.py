@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import FIXTURES, SHARED_DATA, require
 
-from j1eval import paper
+from j1eval import paper_data
 from j1eval.stats import binomial, format_p, mcnemar, mcnemar_exact_p, slot_preference
 
 JUDGEBENCH_FILE = "judgebench/dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl"
@@ -60,13 +60,19 @@ def test_p_value_formatting():
 
 
 def test_paper_rows_are_the_published_numbers():
-    j1_8b = next(r for r in paper.TABLE2 if r.model == "J1-Llama-8B")
-    assert j1_8b.label == "J1-Llama-8B [paper, Table 2]"
-    assert j1_8b.values["judgebench"] == 42.0 and j1_8b.overall == 61.5
-    for row in paper.TABLE2:  # Overall is the mean of the six columns, up to the paper's rounding
-        assert sum(row.values.values()) / 6 == pytest.approx(row.overall, abs=0.1)
-    llama = paper.TABLE5[0]
-    assert llama.values["judgebench"] == {"acc_ab": 67.4, "acc_ba": 42.3, "acc_consistent": 32.3, "inconsistency": 37.4}
+    j1_8b = paper_data.paper_row("v1", "Table 2", "J1-Llama-8B")
+    assert j1_8b.label == "J1-Llama-8B [paper, J1 v1, Table 2]"
+    assert j1_8b.values["judgebench"] == 42.0 and j1_8b.values["overall"] == 61.5
+    for row in paper_data.main_rows("v1"):  # Overall is the mean of the six columns, up to the paper's rounding
+        parts = [v for k, v in row.values.items() if k != "overall"]
+        assert sum(parts) / 6 == pytest.approx(row.values["overall"], abs=0.1)
+    llama = paper_data.bias_rows("v1")[0]
+    assert paper_data.bias_values(llama, "judgebench") == {
+        "acc_ab": 67.4,
+        "acc_ba": 42.3,
+        "acc_consistent": 32.3,
+        "inconsistency": 37.4,
+    }
 
 
 # --------------------------------------------------------------------------- table rendering (no data needed)
@@ -114,8 +120,17 @@ def test_latex_and_csv_rendering_of_a_table():
     md = render_markdown(table)
     assert "| judge_a & co | 50.0 | n/a† |" in md and "| *95% CI* | [40.0, 60.0] |  |" in md
     frame = pd.read_csv(__import__("io").StringIO(render_csv(table)))
-    assert list(frame.columns) == ["Judge", "col_1", "col_1 ci_low", "col_1 ci_high", "100% col", "100% col status"]
+    assert list(frame.columns) == [
+        "Judge",
+        "col_1",
+        "col_1 ci_low",
+        "col_1 ci_high",
+        "col_1 status",
+        "100% col",
+        "100% col status",
+    ]
     assert frame["col_1"].tolist()[0] == 50.0 and frame["100% col status"].tolist()[0] == "incomplete"
+    assert frame["col_1 status"].tolist()[1] == "quoted"  # a paper cell says so (with its source, where known)
 
 
 # --------------------------------------------------------------------------- reports from recorded runs
@@ -170,7 +185,7 @@ def test_main_table_cells_are_the_scorers_figures(runs):
     report = load_report([runs["first"], runs["longer"]])
     main = build_tables(report)[0]
     assert main.key == "main_table"
-    assert main.columns[-1] == "Overall" and len(main.columns) == 7
+    assert main.columns[0] == "Overall" and len(main.columns) == 7
     for judge in ("first", "longer"):
         overall = results_of(runs[judge])["judgebench"]["overall"]
         row = _row(main, judge)
@@ -181,7 +196,7 @@ def test_main_table_cells_are_the_scorers_figures(runs):
         assert cell.ci == pytest.approx((100 * lo, 100 * hi))
         for title in ("PPE-Preference", "PPE-Correctness", "RewardBench", "RM-Bench", "FollowBenchEval"):
             assert row.cells[main.columns.index(title)].text == "—"
-        assert row.cells[-1].text == "n/a†"  # Overall needs all six
+        assert row.cells[0].text == "n/a†"  # Overall needs all six
     md = render_markdown(main)
     assert "first 40 of 350 pairs" in md and "0 of 6 benchmark cells cover their whole benchmark" in md
 
@@ -232,6 +247,16 @@ def test_stats_against_direct_counts(runs, judgebench_rows):
     )
 
 
+def _fake_rows(run_dir: Path, *benches: str) -> None:
+    """Rows in the run's pairs.parquet for benchmarks written into its results.json by hand (JudgeBench's rows)."""
+    from j1eval.pairs_file import PAIRS_FILE, read_pairs, write_pairs
+
+    rows = read_pairs(run_dir / PAIRS_FILE)["judgebench"]
+    cells = [("easy", "normal", "hard")[i % 3] for i in range(len(rows))]
+    own = {"rmbench": {"domain": "chat", "cell": cells}, "rewardbench": {"section": "chat"}}  # their own columns
+    write_pairs(run_dir, {b: rows.assign(bench=b, **own.get(b, {})) for b in benches}, keep_others=True)
+
+
 def _with_fake_benches(src: Path, dst: Path) -> Path:
     """A copy of a run dir whose results.json also holds an RM-Bench result without math."""
     shutil.copytree(src, dst)
@@ -241,6 +266,7 @@ def _with_fake_benches(src: Path, dst: Path) -> Path:
     rm.update({"j1": None, "j1_partial": 0.625, "official": None, "official_partial": 0.625, "missing": ["math"]})
     results["rmbench"] = {"overall": rm, "subsets": {}}
     (dst / "results.json").write_text(json.dumps(results))
+    _fake_rows(dst, "rmbench")
     return dst
 
 
@@ -281,11 +307,11 @@ def test_with_paper_rows_are_quoted_and_marked(runs):
     report = load_report([runs["first"]], with_paper=True)
     tables = {t.key: t for t in build_tables(report)}
     main = tables["main_table"]
-    j1 = _row(main, "J1-Llama-70B [paper, Table 2]")
-    assert [c.text for c in j1.cells] == ["66.3", "72.9", "93.3", "60.0", "82.7", "69.3", "74.1"]
+    j1 = _row(main, "J1-Llama-70B [paper, J1 v1, Table 2]")
+    assert [c.text for c in j1.cells] == ["74.1", "66.3", "72.9", "93.3", "60.0", "82.7", "69.3"]
     assert "arXiv:2505.10320" in render_markdown(main)
     bias = tables["position_bias"]
-    quoted = [r for r in bias.rows if r.labels[1] == "J1-Llama-8B (verdict consistency reward) [paper, Table 5]"]
+    quoted = [r for r in bias.rows if r.labels[1] == "J1-Llama-8B (verdict consistency reward) [paper, J1 v1, Table 5]"]
     assert [r.labels[0] for r in quoted] == ["PPE-Correctness", "JudgeBench"]
     assert [c.text for c in quoted[1].cells[:4]] == ["56.9", "60.9", "44.3", "28.6"]
 
@@ -363,8 +389,8 @@ def test_report_of_a_missing_run_dir_is_a_clear_error(tmp_path, capsys):
 
 
 def test_length_and_score_frames(runs):
-    from j1eval.plots import length_frame, score_frame
     from j1eval.report import load_report
+    from j1eval.report.plots import length_frame, score_frame
 
     report = load_report([runs["first"], runs["longer"]])
     first = report.judges[0].benches["judgebench"]
@@ -375,22 +401,24 @@ def test_length_and_score_frames(runs):
     assert (ll["longer_picks"] == ll["decisive"]).all()  # `longer` always picks the longer response
     assert score_frame(first) is None  # verdict format: no scores
     # A score-format judgment: chosen response in slot B under order "ab" for a label-2 pair.
-    pair = next(p for p in first.pairs if p.label == 2)
-    first.records = [{"pair_id": pair.pair_id, "order": "ab", "scores": {"A": 3, "B": 8}}]
+    t = first.table
+    at = int((t["label"] == 2).to_numpy().argmax())
+    nothing = [None] * len(t)
+    first.table = t.assign(score_a_ab=nothing, score_b_ab=nothing, score_a_ba=nothing, score_b_ba=nothing)
+    first.table.at[at, "score_a_ab"], first.table.at[at, "score_b_ab"] = [3.0], [8.0]
     assert score_frame(first)["diff"].tolist() == [5.0]
 
 
 def test_score_plot_is_drawn_for_score_records(runs, tmp_path):
-    from j1eval.plots import plot_score_diff
     from j1eval.report import load_report
+    from j1eval.report.plots import plot_score_diff
 
     report = load_report([runs["first"], runs["longer"]])
     rng = np.random.default_rng(0)
     for judge in report.judges:
         br = judge.benches["judgebench"]
-        br.records = [
-            {**rec, "scores": {"A": int(rng.integers(0, 11)), "B": int(rng.integers(0, 11))}} for rec in br.records
-        ]
+        scores = {c: [[float(rng.integers(0, 11))] for _ in range(len(br.table))] for c in ("a_ab", "b_ab", "a_ba")}
+        br.table = br.table.assign(**{f"score_{c}": v for c, v in scores.items()}, score_b_ba=scores["a_ab"])
     paths, notes = plot_score_diff(report, tmp_path)
     assert not notes
     _assert_image(tmp_path / "score_diff.png")
@@ -434,6 +462,7 @@ def test_ppe_halves_and_overall_of_six(fixture_run, tmp_path, data_dir):
         "rmbench": {"overall": {**template, "j1": 0.6, "ci": {"j1": [0.5, 0.7]}}, "subsets": {}},
     }
     (extra / "results.json").write_text(json.dumps(results))
+    _fake_rows(extra, "rewardbench", "rmbench")
     report = load_report([full, fixture_run, extra])
     assert [j.name for j in report.judges] == ["longer"]
     tables = {t.key: t for t in build_tables(report)}
@@ -443,9 +472,9 @@ def test_ppe_halves_and_overall_of_six(fixture_run, tmp_path, data_dir):
     fbe = results_of(fixture_run)["followbencheval"]["overall"]
     jb = results_of(full)["judgebench"]["overall"]
     expected = [ppe["preference"], ppe["correctness"], 0.8, jb["j1"], 0.6, fbe["j1"]]
-    for cell, value in zip(row.cells[:6], expected, strict=True):
+    for cell, value in zip(row.cells[1:], expected, strict=True):
         assert cell.value == pytest.approx(100 * value, abs=0.01)
-    assert row.cells[-1].value == pytest.approx(100 * sum(expected) / 6, abs=0.01)  # Overall: all six complete
+    assert row.cells[0].value == pytest.approx(100 * sum(expected) / 6, abs=0.01)  # Overall: all six complete
     bias = tables["position_bias"]
     pref = next(r for r in bias.rows if r.labels == ["PPE-Preference", "longer"])
     subset = results_of(fixture_run)["ppe"]["subsets"]["preference"]
@@ -475,7 +504,8 @@ def test_ppe_missing_set_marks_only_correctness_incomplete(fixture_run, tmp_path
     assert cells["PPE-Correctness"].text == "n/a†" and "gpqa" in cells["PPE-Correctness"].status
 
 
-def test_judge_without_decisive_verdicts_has_no_slot_p_value(runs, tmp_path):
+def test_judge_without_decisive_verdicts_has_no_slot_p_value(runs, tmp_path, data_dir):
+    from j1eval.cli import main
     from j1eval.report import build_tables, load_report
 
     silent = tmp_path / "silent"
@@ -483,6 +513,8 @@ def test_judge_without_decisive_verdicts_has_no_slot_p_value(runs, tmp_path):
     rows = [json.loads(x) for x in (silent / "judgments.jsonl").read_text().splitlines() if x.strip()]
     lines = [json.dumps({**r, "verdict": None, "failure": "no_verdict"}) for r in rows]
     (silent / "judgments.jsonl").write_text("\n".join(lines) + "\n")
+    argv = ["score", "--bench", "judgebench", "--judgments", str(silent / "judgments.jsonl"), "--out", str(silent)]
+    assert main([*argv, "--data-dir", str(data_dir)]) == 0  # rescored: results.json and pairs.parquet
     tables = {t.key: t for t in build_tables(load_report([silent]))}
     cells = dict(zip(tables["stats_slot"].columns, tables["stats_slot"].rows[0].cells, strict=True))
     assert cells["decisive verdicts"].value == 0

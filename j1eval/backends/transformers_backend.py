@@ -14,15 +14,9 @@ from typing import Any
 
 from j1eval.backends import backend
 from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request, merge_top_logprobs
-from j1eval.errors import SetupError
+from j1eval.errors import SetupError, one_line
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= limit else text[: limit - 3] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -79,7 +73,7 @@ class TransformersBackend(Backend):
             self.tokenizer = AutoTokenizer.from_pretrained(self.path, **kwargs)
             self.lm = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, **kwargs)
         except (OSError, ValueError) as exc:
-            raise SetupError(f"model {model!r} not found: {_one_line(exc)}") from None
+            raise SetupError(f"model {model!r} not found: {one_line(exc, 300)}") from None
         if not getattr(self.tokenizer, "chat_template", None):
             raise SetupError(f"model {model!r} has no chat template; the hf backend needs a chat model")
         self.lm.to(self.device)
@@ -114,6 +108,10 @@ class TransformersBackend(Backend):
     def encode(self, request: Request) -> list[int]:
         """Token ids of a request's chat prompt, ready for the assistant's turn (or inside a prefilled one)."""
         return list(self.tokenizer(chat_text(self.tokenizer, request), add_special_tokens=False)["input_ids"])
+
+    #: Requests per call: each call is sorted by length into batches of ``batch_size``; a bound keeps
+    #: the first judgments (and the progress bar) coming before a large run is all tokenized.
+    requests_per_call = 1024
 
     def generate(
         self,
@@ -152,10 +150,10 @@ class TransformersBackend(Backend):
                 return self._run_batch(prompts[:half], sampling, n, logprobs) + self._run_batch(
                     prompts[half:], sampling, n, logprobs
                 )
-            return [[Completion("", "error", len(prompts[0]), error=_one_line(exc))] * n]
+            return [[Completion("", "error", len(prompts[0]), error=one_line(exc, 300))] * n]
         except Exception as exc:  # one failing batch must not end the run
             self._free()
-            return [[Completion("", "error", len(p), error=_one_line(exc))] * n for p in prompts]
+            return [[Completion("", "error", len(p), error=one_line(exc, 300))] * n for p in prompts]
         latency = (time.perf_counter() - start) / len(prompts)
         out = []
         for k, prompt in enumerate(prompts):

@@ -20,17 +20,11 @@ from typing import Any
 
 from j1eval.backends import backend
 from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request, merge_top_logprobs
-from j1eval.errors import SetupError
+from j1eval.errors import SetupError, one_line
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
 
 INSTALL_HINT = "pip install 'j1eval[vllm]' (vLLM >= 0.31, Linux with a CUDA GPU)"
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= limit else text[: limit - 3] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _first_top_logprobs(sample: Any) -> dict[str, float] | None:
@@ -88,7 +82,7 @@ class VLLMBackend(Backend):
         try:
             self.llm = vllm.LLM(**kwargs)
         except (OSError, ValueError) as exc:
-            raise SetupError(f"model {model!r} could not be loaded by vLLM: {_one_line(exc)}") from None
+            raise SetupError(f"model {model!r} could not be loaded by vLLM: {one_line(exc, 300)}") from None
         self.tokenizer = self.llm.get_tokenizer()
         self.max_model_len = self._max_model_len()
         self._revision: str | None = None
@@ -113,6 +107,10 @@ class VLLMBackend(Backend):
             return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
         except Exception:  # counting is only a pre-check; vLLM has the last word
             return None
+
+    #: Every pending prompt in one call: the engine schedules the whole run at once instead of
+    #: waiting, chunk after chunk, for the longest generation of each.
+    requests_per_call = None
 
     def generate(
         self,
@@ -169,7 +167,7 @@ class VLLMBackend(Backend):
             )
         except Exception as exc:  # e.g. one prompt over the context length
             if len(indices) == 1:
-                return {indices[0]: [Completion("", "error", error=_one_line(exc))] * params.n}
+                return {indices[0]: [Completion("", "error", error=one_line(exc, 300))] * params.n}
             half = len(indices) // 2
             return {
                 **self._chat(requests, indices[:half], params, prefilled),

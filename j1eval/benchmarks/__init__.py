@@ -1,11 +1,23 @@
-"""Benchmark registry. A benchmark is one module here plus one import line below."""
+"""Benchmark registry. A benchmark is one module here plus one line in ``BENCHMARKS``."""
 
 from __future__ import annotations
 
-from j1eval.benchmarks.base import Benchmark, BenchmarkData, Figure, resolve_data_dir
+from j1eval.benchmarks.base import Benchmark, BenchmarkData, resolve_data_dir
+from j1eval.metrics import Figure
 from j1eval.registry import Registry
 
-BENCHMARKS: Registry[type[Benchmark]] = Registry("benchmark")
+#: benchmark name -> the module that registers it (imported when the benchmark is first used).
+BENCHMARKS: Registry[type[Benchmark]] = Registry(
+    "benchmark",
+    {
+        "judgebench": "j1eval.benchmarks.judgebench",
+        "rewardbench": "j1eval.benchmarks.rewardbench",
+        "rmbench": "j1eval.benchmarks.rmbench",
+        "ppe": "j1eval.benchmarks.ppe",
+        "followbencheval": "j1eval.benchmarks.followbencheval",
+        "pairs": "j1eval.benchmarks.pairs",
+    },
+)
 
 
 def standard_benchmarks() -> list[str]:
@@ -41,9 +53,6 @@ def benchmark(name: str):
 def get_benchmark(name: str) -> Benchmark:
     return BENCHMARKS.get(name)()
 
-
-# Registration happens on import: one line per benchmark module.
-from j1eval.benchmarks import judgebench, rewardbench, rmbench, ppe, followbencheval, pairs  # noqa: E402,F401,I001
 
 __all__ = [
     "BENCHMARKS",

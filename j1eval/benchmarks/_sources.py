@@ -7,15 +7,14 @@ for JSON lists, parquet files and hub datasets.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from j1eval.benchmarks.base import DATA_DIR_ENV, sha256_file
-from j1eval.errors import DataNotFoundError, InputError
+from j1eval.errors import DataNotFoundError, InputError, one_line
+from j1eval.safe_io import iter_jsonl, os_reason, parse_json
 
 Record = dict[str, Any]
 Located = tuple[str, Record]
@@ -36,53 +35,21 @@ class HubError(Exception):
     """The hub dataset could not be loaded; the message is one line."""
 
 
-def one_line(text: object, limit: int = 240) -> str:
-    """``text`` on one line, shortened to ``limit`` characters."""
-    flat = re.sub(r"\s+", " ", str(text)).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
 # --------------------------------------------------------------------------- files
 
 
 def read_jsonl(path: Path) -> list[Located]:
-    """The objects of a JSONL file, one per non-blank line."""
-    out: list[Located] = []
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                loc = f"line {n}"
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=path, record=loc) from None
-                except RecursionError:
-                    raise InputError("not readable JSON: nested too deeply", path=path, record=loc) from None
-                if not isinstance(rec, dict):
-                    raise InputError(f"expected a JSON object, got {type(rec).__name__}", path=path, record=loc)
-                out.append((loc, rec))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({one_line(exc)})", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or one_line(exc)}", path=path) from None
-    return out
+    """The objects of a JSONL file, one per non-blank line (read by :func:`j1eval.safe_io.iter_jsonl`)."""
+    return [(f"line {n}", rec) for n, rec in iter_jsonl(path)]
 
 
 def read_json_list(path: Path) -> list[Located]:
     """The objects of a JSON file holding one list of objects."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", path=path) from None
-    except RecursionError:
-        raise InputError("not readable JSON: nested too deeply", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({one_line(exc)})", path=path) from None
+        raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or one_line(exc)}", path=path) from None
+        raise InputError(f"cannot read: {os_reason(exc)}", path=path) from None
+    data = parse_json(raw, path=path)
     if not isinstance(data, list):
         raise InputError(f"expected a JSON list of objects, got {type(data).__name__}", path=path)
     return _objects(data, path)
@@ -96,7 +63,7 @@ def read_parquet(path: Path) -> list[Located]:
     try:
         rows = pq.read_table(path).to_pylist()
     except (OSError, pa.ArrowException) as exc:
-        raise InputError(f"not a readable parquet file: {one_line(exc)}", path=path) from None
+        raise InputError(f"not a readable parquet file: {one_line(str(exc))}", path=path) from None
     return _objects(rows, path)
 
 
@@ -216,7 +183,7 @@ def hub_unreachable() -> str | None:
             httpx.head(endpoint, timeout=HUB_PROBE_TIMEOUT_S)
             _hub_probe[endpoint] = None
         except Exception as exc:  # any failure means "unreachable"
-            _hub_probe[endpoint] = f"{endpoint} unreachable ({one_line(exc, 120)})"
+            _hub_probe[endpoint] = f"{endpoint} unreachable ({one_line(str(exc), 120)})"
     return _hub_probe[endpoint]
 
 
@@ -236,6 +203,25 @@ def hub_revision(dataset_id: str, revision: str) -> str:
     return _resolved.get(key, revision)
 
 
+def hub_rows(dataset_id: str, split: str, revision: str) -> int | None:
+    """The number of rows of a hub dataset split from its card's metadata (no download); None when unknown."""
+    if hub_unreachable() is not None:
+        return None
+    try:
+        from huggingface_hub import HfApi
+
+        card = HfApi().dataset_info(dataset_id, revision=hub_revision(dataset_id, revision)).card_data
+        meta = card.to_dict() if hasattr(card, "to_dict") else dict(card or {})
+        infos = meta.get("dataset_info") or []
+        for info in infos if isinstance(infos, list) else [infos]:
+            for entry in info.get("splits") or []:
+                if entry.get("name") == split and isinstance(entry.get("num_examples"), int):
+                    return entry["num_examples"]
+    except Exception:  # no answer, or metadata in another shape: unknown
+        return None
+    return None
+
+
 def load_hub(dataset_id: str, split: str, revision: str) -> list[Located]:
     """Rows of a hub dataset split via ``datasets``; raises :class:`HubError` with a one-line reason."""
     reason = hub_unreachable()
@@ -250,7 +236,7 @@ def load_hub(dataset_id: str, split: str, revision: str) -> list[Located]:
         ds = datasets.load_dataset(dataset_id, split=split, revision=commit)
         rows = ds.to_list()
     except Exception as exc:  # network, auth, a missing split: all mean "not available"
-        raise HubError(one_line(f"{type(exc).__name__}: {exc}")) from None
+        raise HubError(one_line(exc)) from None
     return _objects(rows, hub_source(dataset_id, commit))
 
 

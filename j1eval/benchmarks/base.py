@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
 
+from j1eval.metrics import PROTOCOL_COLUMNS, Figure
 from j1eval.types import Pair
 
 DATA_DIR_ENV = "J1EVAL_DATA_DIR"
@@ -27,23 +27,6 @@ class BenchmarkData:
     missing: list[str] = field(default_factory=list)  # parts of the benchmark that are absent
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A score = weighted mean over groups of the mean of per-pair values.
-
-    ``values`` is aligned with the scoring table's rows (NaN = the pair does not
-    count). ``groups`` gives each pair's group (None: one group, a plain mean);
-    ``weights`` each group's weight (None: equal weights), renormalised over the
-    groups present. When a group in ``required`` has no pair, the figure is
-    incomplete: the scorer reports it as None with the present-groups value beside it.
-    """
-
-    values: pd.Series
-    groups: pd.Series | None = None
-    weights: Mapping[str, float] | None = None
-    required: frozenset[str] = frozenset()
-
-
 class Benchmark:
     """Base class of a benchmark module. Subclasses register with ``@benchmark(name)``."""
 
@@ -53,10 +36,72 @@ class Benchmark:
     #: J1's headline protocol for this benchmark: "single" (one seeded random
     #: order) or "consistent" (correct in both orders).
     j1_protocol: ClassVar[str] = "single"
+    #: Which order is J1's "one random order" per pair: "seeded" (drawn by sha256(f"{seed}:{pair_id}"),
+    #: for files that always put the better response first) or "dataset" (order "ab", as the file gives it).
+    single_order: ClassVar[str] = "seeded"
+
+    #: The official copy on the Hugging Face hub: (dataset id, split, revision); None when there is none.
+    hub: ClassVar[tuple[str, str, str] | None] = None
+    #: Whether each row of the hub copy is one pair (then the hub's metadata gives the pair count).
+    hub_rows_are_pairs: ClassVar[bool] = False
+    #: Which files to get and from where, for the one-line "data not found" error.
+    what: ClassVar[str] = ""
 
     def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
-        """Load the pairs from ``data_dir/<folder>`` or the official source."""
+        """The pairs from ``data_dir/<folder>`` (:meth:`load_local`), else from the hub (:meth:`load_hub`).
+
+        Found in neither: one :class:`~j1eval.errors.DataNotFoundError` line saying what to get.
+        """
+        folder = Path(data_dir) / self.folder if data_dir is not None else None
+        data = self.load_local(folder) if folder is not None else None
+        return data if data is not None else self.load_hub(data_dir)
+
+    def load_local(self, folder: Path) -> BenchmarkData | None:
+        """The pairs in the benchmark's local folder; None when it holds none of the benchmark's files."""
+        return None
+
+    def load_hub(self, data_dir: str | Path | None) -> BenchmarkData:
+        """The pairs of the hub copy (:meth:`from_hub_rows`), or the not-found error."""
+        from j1eval.benchmarks._sources import HubError, hub_source, load_hub
+
+        if self.hub is None:
+            raise self.not_found(data_dir)
+        dataset_id, split, revision = self.hub
+        try:
+            rows = load_hub(dataset_id, split, revision)
+        except HubError as exc:
+            raise self.not_found(data_dir, f"hub dataset {dataset_id} unreachable: {exc}") from None
+        return self.from_hub_rows(rows, hub_source(dataset_id, revision))
+
+    def from_hub_rows(self, rows: list[tuple[str, dict[str, Any]]], where: str) -> BenchmarkData:
+        """The pairs of the hub's ``(location, record)`` rows; ``where`` names the dataset and commit."""
         raise NotImplementedError
+
+    def not_found(self, data_dir: str | Path | None, hub_reason: str | None = None) -> Exception:
+        """The one-line error for data found neither locally nor on the hub."""
+        from j1eval.benchmarks._sources import data_not_found
+
+        return data_not_found(self.title, self.what, self.folder, Path(data_dir) if data_dir else None, hub_reason)
+
+    def count(self, data_dir: str | Path | None = None) -> tuple[int | None, str, list[str]]:
+        """(number of pairs or None when unknown, where the data is, parts missing), never downloading a dataset.
+
+        Local files are read (they are at hand); for the hub the count comes from the dataset's
+        metadata where :attr:`hub_rows_are_pairs` and the metadata says, else it is None.
+        """
+        folder = Path(data_dir) / self.folder if data_dir is not None else None
+        data = self.load_local(folder) if folder is not None else None
+        if data is not None:
+            return len(data.pairs), data.source, data.missing
+        from j1eval.benchmarks._sources import hub_rows, hub_unreachable
+
+        if hub_unreachable() is not None or (self.hub is None and type(self).load_hub is Benchmark.load_hub):
+            self.load_hub(data_dir)  # with no hub to reach, this raises the not-found error at once
+        if self.hub is None:  # several hub datasets (PPE): counting them would mean reading them
+            return None, "the hub (not downloaded)", []
+        dataset_id, split, revision = self.hub
+        n = hub_rows(dataset_id, split, revision) if self.hub_rows_are_pairs else None
+        return n, f"hf:{dataset_id} (on the hub, not downloaded)", []
 
     def pair_columns(self, pair: Pair) -> dict[str, Any]:
         """Extra per-pair columns the scoring rules need (section, domain, cell...)."""
@@ -68,7 +113,7 @@ class Benchmark:
         Must include ``official`` and ``j1``. The table holds the columns made by
         :func:`j1eval.metrics.pair_table` plus :meth:`pair_columns`.
         """
-        j1 = table["correct_single"] if self.j1_protocol == "single" else table["correct_both"]
+        j1 = table[PROTOCOL_COLUMNS[self.j1_protocol]]
         return {"official": Figure(j1), "j1": Figure(j1)}
 
 

@@ -22,9 +22,10 @@ from typing import Any
 import pandas as pd
 
 from j1eval.benchmarks import benchmark
-from j1eval.benchmarks._sources import Record, UniqueIds, ab_label, data_not_found, field, hashes, id_text, read_jsonl
-from j1eval.benchmarks.base import Benchmark, BenchmarkData, Figure
+from j1eval.benchmarks._sources import Record, UniqueIds, ab_label, field, hashes, id_text, read_jsonl
+from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import InputError
+from j1eval.metrics import Figure
 from j1eval.types import Pair
 
 FILE = "followbencheval.jsonl"
@@ -48,10 +49,12 @@ class FollowBenchEval(Benchmark):
     folder = "followbencheval"
     j1_protocol = "consistent"
 
-    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
-        path = Path(data_dir) / self.folder / FILE if data_dir is not None else None
-        if path is None or not path.is_file():
-            raise data_not_found(self.title, WHAT, self.folder, data_dir)
+    what = WHAT
+
+    def load_local(self, folder: Path) -> BenchmarkData | None:
+        path = folder / FILE
+        if not path.is_file():
+            return None
         ids = UniqueIds()
         pairs = [self._pair(rec, path, loc, ids) for loc, rec in read_jsonl(path)]
         return BenchmarkData(pairs, source=str(path.parent), files=hashes([path]), notes=rebuilt_notes(pairs))

@@ -14,20 +14,18 @@ import pandas as pd
 
 from j1eval.benchmarks import benchmark
 from j1eval.benchmarks._sources import (
-    HubError,
+    Located,
     Record,
     UniqueIds,
     ab_label,
-    data_not_found,
     field,
     find_files,
     hashes,
-    hub_source,
-    load_hub,
     read_jsonl,
 )
-from j1eval.benchmarks.base import Benchmark, BenchmarkData, Figure
+from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import InputError
+from j1eval.metrics import Figure
 from j1eval.types import Pair
 
 HF_ID = "ScalerLab/JudgeBench"
@@ -59,20 +57,20 @@ class JudgeBench(Benchmark):
     folder = "judgebench"
     j1_protocol = "consistent"
 
-    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
-        local = Path(data_dir) / self.folder if data_dir is not None else None
-        files = find_files(local, ["*.jsonl"])
+    hub = (HF_ID, HF_SPLIT, HF_REVISION)
+    hub_rows_are_pairs = True
+    what = WHAT
+
+    def load_local(self, folder: Path) -> BenchmarkData | None:
+        files = find_files(folder, ["*.jsonl"])
+        if not files:
+            return None
         ids = UniqueIds()
-        if files:
-            pairs = [self._pair(rec, f, loc, ids) for f in files for loc, rec in read_jsonl(f)]
-            return BenchmarkData(pairs, source=str(local), files=hashes(files))
-        try:
-            rows = load_hub(HF_ID, HF_SPLIT, HF_REVISION)
-        except HubError as exc:
-            raise data_not_found(
-                self.title, WHAT, self.folder, data_dir, f"hub dataset {HF_ID} unreachable: {exc}"
-            ) from None
-        where = hub_source(HF_ID, HF_REVISION)
+        pairs = [self._pair(rec, f, loc, ids) for f in files for loc, rec in read_jsonl(f)]
+        return BenchmarkData(pairs, source=str(folder), files=hashes(files))
+
+    def from_hub_rows(self, rows: list[Located], where: str) -> BenchmarkData:
+        ids = UniqueIds()
         return BenchmarkData([self._pair(rec, where, loc, ids) for loc, rec in rows], source=where)
 
     def _pair(self, rec: Record, where: object, loc: str, ids: UniqueIds) -> Pair:

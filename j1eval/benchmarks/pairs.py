@@ -20,8 +20,9 @@ import pandas as pd
 
 from j1eval.benchmarks import benchmark
 from j1eval.benchmarks._sources import Record, UniqueIds, field, hashes, id_text, read_jsonl
-from j1eval.benchmarks.base import Benchmark, BenchmarkData, Figure
+from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import DataNotFoundError, InputError
+from j1eval.metrics import Figure
 from j1eval.types import Pair
 
 FILE = "pairs.jsonl"
@@ -47,19 +48,22 @@ class Pairs(Benchmark):
         folder = Path(data_dir) / self.folder
         return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
 
-    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
-        files = self.files(data_dir)
+    def load_local(self, folder: Path) -> BenchmarkData | None:
+        files = self.files(folder.parent)
         if not files:
-            where = f"{Path(data_dir)}/" if data_dir is not None else "DATA_DIR/ and pass --data-dir DATA_DIR"
-            raise DataNotFoundError(
-                f"{self.title} data not found: put {FILE} (or pairs/*.jsonl; e.g. the output folder of "
-                f"`python -m j1train data`) into {where}"
-            )
+            return None
         ids = UniqueIds()
         pairs = [self._pair(rec, path, loc, ids) for path in files for loc, rec in read_jsonl(path)]
         if not pairs:
             raise InputError("no pairs (the file is empty)", path=files[0] if len(files) == 1 else files[0].parent)
         return BenchmarkData(pairs, source=str(files[0].parent), files=hashes(files))
+
+    def not_found(self, data_dir: str | Path | None, hub_reason: str | None = None) -> Exception:
+        where = f"{Path(data_dir)}/" if data_dir is not None else "DATA_DIR/ and pass --data-dir DATA_DIR"
+        return DataNotFoundError(
+            f"{self.title} data not found: put {FILE} (or pairs/*.jsonl; e.g. the output folder of "
+            f"`python -m j1train data`) into {where}"
+        )
 
     def _pair(self, rec: Record, where: Path, loc: str, ids: UniqueIds) -> Pair:
         pair_id = id_text(rec, "pair_id", where, loc)

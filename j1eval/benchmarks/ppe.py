@@ -38,7 +38,6 @@ from j1eval.benchmarks._sources import (
     HubError,
     Located,
     UniqueIds,
-    data_not_found,
     field,
     find_files,
     hashes,
@@ -47,8 +46,9 @@ from j1eval.benchmarks._sources import (
     load_hub,
     read_records,
 )
-from j1eval.benchmarks.base import Benchmark, BenchmarkData, Figure
+from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import InputError
+from j1eval.metrics import Figure
 from j1eval.types import Pair
 
 ORG = "lmarena-ai"
@@ -83,34 +83,44 @@ class PPE(Benchmark):
     title = "PPE"
     folder = "ppe"
     j1_protocol = "single"
+    #: PPE already randomises which response comes first: its single order is the file's (order "ab"),
+    #: as in J1, whose v1 PPE-Correctness (Table 2) equals its (a,b) accuracy (Table 5).
+    single_order = "dataset"
 
-    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
-        local = Path(data_dir) / self.folder if data_dir is not None else None
+    what = WHAT
+
+    def load_local(self, folder: Path) -> BenchmarkData | None:
         found = {
-            part: find_files(local / name if local else None, ["*.parquet", "*.jsonl"], recursive=True)
+            part: find_files(folder / name, ["*.parquet", "*.jsonl"], recursive=True)
             for part, (name, _) in PARTS.items()
         }
+        if not any(found.values()):
+            return None
         rows: dict[str, list[tuple[object, Located]]] = {}
         files: dict[str, str] = {}
-        if any(found.values()):
-            for part, part_files in found.items():
-                if part_files:
-                    rows[part] = [(f, located) for f in part_files for located in read_records(f)]
-                    files.update(hashes(part_files))
-            source = str(local)
-        else:
-            reasons: dict[str, str] = {}
-            for part, (_, split) in PARTS.items():
-                try:
-                    where = hub_source(hub_id(part), HF_REVISION)
-                    rows[part] = [(where, located) for located in load_hub(hub_id(part), split, HF_REVISION)]
-                except HubError as exc:
-                    reasons[hub_id(part)] = str(exc)
-            if not rows:
-                distinct = set(reasons.values())
-                reason = distinct.pop() if len(distinct) == 1 else "; ".join(f"{k}: {v}" for k, v in reasons.items())
-                raise data_not_found(self.title, WHAT, self.folder, data_dir, f"hub datasets unreachable: {reason}")
-            source = ", ".join(hub_source(hub_id(p), HF_REVISION) for p in rows)
+        for part, part_files in found.items():
+            if part_files:
+                rows[part] = [(f, located) for f in part_files for located in read_records(f)]
+                files.update(hashes(part_files))
+        return self._data(rows, str(folder), files)
+
+    def load_hub(self, data_dir: str | Path | None) -> BenchmarkData:
+        """Six hub datasets: the parts that load, with the rest listed as missing."""
+        rows: dict[str, list[tuple[object, Located]]] = {}
+        reasons: dict[str, str] = {}
+        for part, (_, split) in PARTS.items():
+            try:
+                where = hub_source(hub_id(part), HF_REVISION)
+                rows[part] = [(where, located) for located in load_hub(hub_id(part), split, HF_REVISION)]
+            except HubError as exc:
+                reasons[hub_id(part)] = str(exc)
+        if not rows:
+            distinct = set(reasons.values())
+            reason = distinct.pop() if len(distinct) == 1 else "; ".join(f"{k}: {v}" for k, v in reasons.items())
+            raise self.not_found(data_dir, f"hub datasets unreachable: {reason}")
+        return self._data(rows, ", ".join(hub_source(hub_id(p), HF_REVISION) for p in rows), {})
+
+    def _data(self, rows: dict[str, list[tuple[object, Located]]], source: str, files: dict[str, str]) -> BenchmarkData:
         notes: dict[str, Any] = {}
         ids = UniqueIds()
         pairs: list[Pair] = []
@@ -203,7 +213,7 @@ class PPE(Benchmark):
         return {"group": PREFERENCE if pair.subset == PREFERENCE else "correctness"}
 
     def figures(self, table: pd.DataFrame) -> dict[str, Figure]:
-        """preference, correctness (mean over the five sets), official = j1 (their mean)."""
+        """preference, correctness (mean over the five sets), official = j1 (their mean); in the file's order."""
         subset, single = table["subset"], table["correct_single"]
         is_pref = subset == PREFERENCE
         sets = {s: 1.0 for s in CORRECTNESS_SETS}

@@ -24,20 +24,18 @@ import pandas as pd
 
 from j1eval.benchmarks import benchmark
 from j1eval.benchmarks._sources import (
-    HubError,
+    Located,
     Record,
     UniqueIds,
-    data_not_found,
     field,
     find_files,
     hashes,
-    hub_source,
     id_text,
-    load_hub,
     read_records,
 )
-from j1eval.benchmarks.base import Benchmark, BenchmarkData, Figure
+from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import InputError
+from j1eval.metrics import Figure
 from j1eval.types import Pair
 
 HF_ID = "allenai/reward-bench"
@@ -101,7 +99,8 @@ GROUP_WEIGHTS = {
     "Reasoning/math-prm": 0.125,
     "Reasoning/code": 0.125,
 }
-#: Section figure name -> section.
+#: Section figure name -> section: ``chat``... under RewardBench's rule (a tie or no verdict = 0.5),
+#: ``j1_chat``... under J1's (wrong), so that J1's four sections average to ``j1``.
 SECTION_FIGURES = {"chat": "Chat", "chat_hard": "Chat Hard", "safety": "Safety", "reasoning": "Reasoning"}
 
 
@@ -127,21 +126,22 @@ class RewardBench(Benchmark):
     title = "RewardBench"
     folder = "rewardbench"
     j1_protocol = "single"
+    single_order = "seeded"  # the file puts the chosen response first: the order is drawn per pair
 
-    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
-        local = Path(data_dir) / self.folder if data_dir is not None else None
-        files = [f for f in find_files(local, ["*.parquet", "*.jsonl"], recursive=True) if not _other_hub_split(f)]
+    hub = (HF_ID, HF_SPLIT, HF_REVISION)
+    hub_rows_are_pairs = True
+    what = WHAT
+
+    def load_local(self, folder: Path) -> BenchmarkData | None:
+        files = [f for f in find_files(folder, ["*.parquet", "*.jsonl"], recursive=True) if not _other_hub_split(f)]
+        if not files:
+            return None
         ids = UniqueIds()
-        if files:
-            pairs = [self._pair(rec, f, loc, ids) for f in files for loc, rec in read_records(f)]
-            return BenchmarkData(pairs, source=str(local), files=hashes(files))
-        try:
-            rows = load_hub(HF_ID, HF_SPLIT, HF_REVISION)
-        except HubError as exc:
-            raise data_not_found(
-                self.title, WHAT, self.folder, data_dir, f"hub dataset {HF_ID} unreachable: {exc}"
-            ) from None
-        where = hub_source(HF_ID, HF_REVISION)
+        pairs = [self._pair(rec, f, loc, ids) for f in files for loc, rec in read_records(f)]
+        return BenchmarkData(pairs, source=str(folder), files=hashes(files))
+
+    def from_hub_rows(self, rows: list[Located], where: str) -> BenchmarkData:
+        ids = UniqueIds()
         return BenchmarkData([self._pair(rec, where, loc, ids) for loc, rec in rows], source=where)
 
     def _pair(self, rec: Record, where: object, loc: str, ids: UniqueIds) -> Pair:
@@ -185,7 +185,10 @@ class RewardBench(Benchmark):
         return {"section": SECTION_OF_SUBSET[pair.subset]}
 
     def figures(self, table: pd.DataFrame) -> dict[str, Figure]:
-        """official: half credit for ties, sections 1/4 each; j1: plain single-order accuracy, same weights."""
+        """official: half credit for ties, sections 1/4 each; j1: plain single-order accuracy, same weights.
+
+        Per section, both rules: ``chat``, ... (official, half credit) and ``j1_chat``, ... (J1, a tie is wrong).
+        """
         groups = table["subset"].map(scoring_group)
         sections = table["subset"].map(SECTION_OF_SUBSET)
         required = frozenset(GROUP_WEIGHTS)
@@ -198,4 +201,5 @@ class RewardBench(Benchmark):
             inside = sections == section
             weights = {g: w for g, w in GROUP_WEIGHTS.items() if g.split("/")[0] == section}
             figures[name] = Figure(half.where(inside), groups, weights, frozenset(weights))
+            figures[f"j1_{name}"] = Figure(single.where(inside), groups, weights, frozenset(weights))
         return figures

@@ -21,20 +21,17 @@ import pandas as pd
 
 from j1eval.benchmarks import benchmark
 from j1eval.benchmarks._sources import (
-    HubError,
     Located,
     Record,
     UniqueIds,
-    data_not_found,
     field,
     hashes,
-    hub_source,
     id_text,
-    load_hub,
     read_json_list,
 )
-from j1eval.benchmarks.base import Benchmark, BenchmarkData, Figure
+from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import InputError
+from j1eval.metrics import Figure
 from j1eval.types import Pair
 
 HF_ID = "THU-KEG/RM-Bench"
@@ -71,35 +68,35 @@ class RMBench(Benchmark):
     title = "RM-Bench"
     folder = "rmbench"
     j1_protocol = "single"
+    single_order = "seeded"  # chosen is always response_1 in the files: the order is drawn per pair
 
-    def load(self, data_dir: str | Path | None = None) -> BenchmarkData:
-        local = Path(data_dir) / self.folder if data_dir is not None else None
+    hub = (HF_ID, HF_SPLIT, HF_REVISION)
+    what = WHAT
+
+    def load_local(self, folder: Path) -> BenchmarkData | None:
+        if not folder.is_dir():
+            return None
         ids = UniqueIds()
-        if local is not None and local.is_dir():
-            part_files = [(part, local / part_file(part)) for part in PARTS if (local / part_file(part)).is_file()]
-            if part_files:
-                pairs = [
-                    p
-                    for part, f in part_files
-                    for loc, rec in read_json_list(f)
-                    for p in self._pairs(rec, f, loc, part, ids)
-                ]
-                present = {part for part, _ in part_files}
-                return BenchmarkData(
-                    pairs, source=str(local), files=hashes(f for _, f in part_files), missing=_missing(present)
-                )
-            total = local / TOTAL_FILE
-            if total.is_file():
-                pairs = self._from_total(read_json_list(total), total, ids)
-                return BenchmarkData(pairs, source=str(local), files=hashes([total]), missing=_missing_of(pairs))
-        try:
-            rows = load_hub(HF_ID, HF_SPLIT, HF_REVISION)
-        except HubError as exc:
-            raise data_not_found(
-                self.title, WHAT, self.folder, data_dir, f"hub dataset {HF_ID} unreachable: {exc}"
-            ) from None
-        where = hub_source(HF_ID, HF_REVISION)
-        pairs = self._from_total(rows, where, ids)
+        part_files = [(part, folder / part_file(part)) for part in PARTS if (folder / part_file(part)).is_file()]
+        if part_files:
+            pairs = [
+                p
+                for part, f in part_files
+                for loc, rec in read_json_list(f)
+                for p in self._pairs(rec, f, loc, part, ids)
+            ]
+            present = {part for part, _ in part_files}
+            return BenchmarkData(
+                pairs, source=str(folder), files=hashes(f for _, f in part_files), missing=_missing(present)
+            )
+        total = folder / TOTAL_FILE
+        if total.is_file():
+            pairs = self._from_total(read_json_list(total), total, ids)
+            return BenchmarkData(pairs, source=str(folder), files=hashes([total]), missing=_missing_of(pairs))
+        return None
+
+    def from_hub_rows(self, rows: list[Located], where: str) -> BenchmarkData:
+        pairs = self._from_total(rows, where, UniqueIds())
         return BenchmarkData(pairs, source=where, missing=_missing_of(pairs))
 
     def _from_total(self, rows: list[Located], where: object, ids: UniqueIds) -> list[Pair]:

@@ -23,8 +23,6 @@ from j1eval.judges import JudgeSpec
 from j1eval.store import BACKEND_ERROR, JudgmentStore, latest_records
 from j1eval.types import Completion, Pair, Prompt
 
-CHUNK = 256  # requests handed to the backend per call
-
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -135,8 +133,9 @@ class Generator:
             try:
                 for n in sorted({s.n for _, s in pending}):
                     group = [(k, s) for k, s in pending if s.n == n]
-                    for start in range(0, len(group), CHUNK):
-                        chunk = group[start : start + CHUNK]
+                    step = backend.requests_per_call or len(group)  # as many as the backend takes per call
+                    for start in range(0, len(group), step):
+                        chunk = group[start : start + step]
                         requests = [
                             Request(s.prompt, Pair(s.item_id, "build", s.stage, s.text, "", "", 1), "ab")
                             for _, s in chunk

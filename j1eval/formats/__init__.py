@@ -1,11 +1,22 @@
-"""Judge-format registry: one module per J1 prompt format."""
+"""Judge-format registry: one module per J1 prompt format (plus its template file)."""
 
 from __future__ import annotations
 
 from j1eval.formats.base import Format
 from j1eval.registry import Registry
 
-FORMATS: Registry[type[Format]] = Registry("format")
+#: format name -> the module that registers it (imported when the format is first used).
+FORMATS: Registry[type[Format]] = Registry(
+    "format",
+    {
+        "pairwise-verdict": "j1eval.formats.pairwise_verdict",
+        "pairwise-scores": "j1eval.formats.pairwise_scores",
+        "scores-verdict": "j1eval.formats.scores_verdict",
+        "pointwise": "j1eval.formats.pointwise",
+        "plan-execute": "j1eval.formats.plan_execute",
+        "direct-verdict": "j1eval.formats.direct_verdict",
+    },
+)
 
 
 def judge_format(name: str):
@@ -21,7 +32,5 @@ def judge_format(name: str):
 def get_format(name: str) -> Format:
     return FORMATS.get(name)()
 
-
-from j1eval.formats import pairwise_verdict, pairwise_scores, scores_verdict, pointwise, plan_execute, direct_verdict  # noqa: E402,F401,I001
 
 __all__ = ["FORMATS", "Format", "get_format", "judge_format"]

@@ -1,4 +1,4 @@
-"""Shared machinery of the J1 formats: rendering, reading judge outputs, SC@N and Mean-Score@N.
+"""Shared machinery of the J1 formats: rendering and reading judge outputs.
 
 Reading rules (every format; each parser never raises):
 
@@ -18,8 +18,8 @@ Reading rules (every format; each parser never raises):
   bracketed ``[[A]]``/``[[B]]``/``[[C]]``/``[[tie]]`` in the visible text.
 * Scores: the last closed block of the tag; its content must be one number, optionally
   written ``n/10`` (read as n) or preceded by ``Score:``. Another denominator, a value
-  outside 0-10, or a value off the format's grid (integers for pairwise scores, steps
-  of 0.1 for pointwise: ``7.5`` is off the integer grid, ``8.25`` off the 0.1 grid)
+  outside 0-10, or a value off the 0.1 grid (``8.25``; every score format
+  reads one decimal, as J1 v3's prompts allow: ``7.5`` is a score)
   -> ``score_out_of_range``. No number -> ``no_verdict``. Scores are never read from
   free text without tags.
 * ``finish_reason == "length"`` turns ``no_verdict`` into ``truncated``; a complete
@@ -30,9 +30,7 @@ Reading rules (every format; each parser never raises):
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import lru_cache
@@ -219,45 +217,3 @@ def compare(score_a: float, score_b: float) -> Verdict:
     """The slot with the higher score, "tie" when equal (exact arithmetic)."""
     a, b = Fraction(score_a), Fraction(score_b)
     return "A" if a > b else "B" if b > a else "tie"
-
-
-def _finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)
-
-
-def _mean_scores(samples: Sequence[Parsed]) -> tuple[Fraction, Fraction, int]:
-    both = [(s.score_a, s.score_b) for s in samples if _finite(s.score_a) and _finite(s.score_b)]
-    sum_a = sum((Fraction(a) for a, _ in both), Fraction(0))  # type: ignore[arg-type]
-    sum_b = sum((Fraction(b) for _, b in both), Fraction(0))  # type: ignore[arg-type]
-    return sum_a, sum_b, len(both)
-
-
-def sc_at_n(samples: Sequence[Parsed]) -> Parsed:
-    """Self-consistency: majority of readable verdicts.
-
-    A and B level (ties included, or only ties) -> "tie". No readable verdict ->
-    verdict None and the most common failure (first seen wins a tie; ``no_verdict``
-    when there is none). Mean scores, where samples carry both, are kept for reference.
-    """
-    counts = Counter(s.verdict for s in samples if s.verdict is not None)
-    if not counts:
-        failures = Counter(s.failure for s in samples if s.failure is not None)
-        return Parsed(failure=failures.most_common(1)[0][0] if failures else "no_verdict")
-    verdict: Verdict = "tie" if counts["A"] == counts["B"] else "A" if counts["A"] > counts["B"] else "B"
-    sum_a, sum_b, n = _mean_scores(samples)
-    if n:
-        return Parsed(verdict=verdict, score_a=float(sum_a / n), score_b=float(sum_b / n))
-    return Parsed(verdict=verdict)
-
-
-def mean_score_at_n(samples: Sequence[Parsed]) -> Parsed:
-    """Mean-Score@N: means of score_a and score_b over samples that carry both; higher mean wins.
-
-    Means are compared exactly (no float noise). With no sample carrying both scores,
-    falls back to :func:`sc_at_n`.
-    """
-    sum_a, sum_b, n = _mean_scores(samples)
-    if not n:
-        return sc_at_n(samples)
-    verdict: Verdict = "A" if sum_a > sum_b else "B" if sum_b > sum_a else "tie"
-    return Parsed(verdict=verdict, score_a=float(sum_a / n), score_b=float(sum_b / n))

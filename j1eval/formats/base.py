@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Sequence
+from fractions import Fraction
 from functools import cached_property
 from importlib import resources
 from typing import ClassVar
@@ -34,6 +36,9 @@ class Format:
     #: New tokens the format needs when the judge's own limit is not given on the command
     #: line (None: the judge's limit). A direct verdict needs one token.
     default_max_tokens: ClassVar[int | None] = None
+    #: Decoding the format needs when the command line gives no ``--temperature`` (keys of
+    #: :class:`~j1eval.types.Sampling`); the run's seed seeds it. Empty: the judge's own (greedy).
+    default_sampling: ClassVar[dict[str, float]] = {}
     #: Whether verdicts come with the judge's probability of slot A (from token log-probabilities).
     reads_probabilities: ClassVar[bool] = False
 
@@ -69,5 +74,28 @@ class Format:
         return parts[0]
 
     def aggregate(self, samples: Sequence[Parsed]) -> Parsed:
-        """Combine N sampled judgments: SC@N (majority verdict) or Mean-Score@N."""
-        raise NotImplementedError
+        """Combine N sampled judgments: Mean-Score@N for score formats, else SC@N (majority verdict).
+
+        The rule is :func:`j1eval.scoring.combine_samples`, the one the scorer applies; the mean
+        scores of the samples that carry both are kept for reference.
+        """
+        from j1eval.scoring import combine_samples
+
+        verdict, failure = combine_samples(
+            [s.verdict for s in samples],
+            [s.failure for s in samples],
+            [s.score_a for s in samples] if self.uses_scores else None,
+            [s.score_b for s in samples] if self.uses_scores else None,
+        )
+        if verdict is None:
+            return Parsed(failure=failure)
+        both = [(s.score_a, s.score_b) for s in samples if _finite(s.score_a) and _finite(s.score_b)]
+        if not both:
+            return Parsed(verdict=verdict)
+        mean_a = sum((Fraction(a) for a, _ in both), Fraction(0)) / len(both)  # type: ignore[arg-type]
+        mean_b = sum((Fraction(b) for _, b in both), Fraction(0)) / len(both)  # type: ignore[arg-type]
+        return Parsed(verdict=verdict, score_a=float(mean_a), score_b=float(mean_b))
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from j1eval.formats import judge_format
-from j1eval.formats._parsing import find_verdict, render, sc_at_n
+from j1eval.formats._parsing import find_verdict, render
 from j1eval.formats.base import Format
 from j1eval.types import Completion, Order, Pair, Parsed, Prompt, Verdict
 
@@ -104,6 +104,3 @@ class DirectVerdict(Format):
         if sampled:
             return Parsed(verdict=parsed.verdict, failure=parsed.failure, p_a=p_a, choice_probs=mass)
         return Parsed(verdict=verdict_of(p_a), p_a=p_a, choice_probs=mass)
-
-    def aggregate(self, samples: Sequence[Parsed]) -> Parsed:
-        return sc_at_n(samples)

@@ -1,4 +1,5 @@
-"""Pairwise scores: ``<score_A> n </score_A>`` ``<score_B> n </score_B>``, integers 0-10.
+"""Pairwise scores: ``<score_A> n </score_A>`` ``<score_B> n </score_B>``, 0-10 to 0.1 (v1's prompt asks integers,
+v3's allows one decimal: both are read).
 
 Prompt: J1 (arXiv 2505.10320), Figure 6, verbatim; placeholders set on their own
 lines. The higher score wins, equal scores are a tie. Samples combine by
@@ -7,10 +8,8 @@ Mean-Score@N. Reading rules: :mod:`j1eval.formats._parsing`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from j1eval.formats import judge_format
-from j1eval.formats._parsing import INTEGER_STEP, compare, mean_score_at_n, read_score, settle, visible_text
+from j1eval.formats._parsing import TENTH_STEP, compare, read_score, settle, visible_text
 from j1eval.formats.base import Format
 from j1eval.formats.pairwise_verdict import pairwise_prompt
 from j1eval.types import Order, Pair, Parsed, Prompt
@@ -24,8 +23,8 @@ def read_pair_scores(visible: str) -> tuple[float | None, float | None, str | No
 
     ``score_out_of_range`` on either side wins over a missing score.
     """
-    score_a, fail_a = read_score(visible, SCORE_A_TAG, INTEGER_STEP)
-    score_b, fail_b = read_score(visible, SCORE_B_TAG, INTEGER_STEP)
+    score_a, fail_a = read_score(visible, SCORE_A_TAG, TENTH_STEP)
+    score_b, fail_b = read_score(visible, SCORE_B_TAG, TENTH_STEP)
     failures = {fail_a, fail_b} - {None}
     failure = "score_out_of_range" if "score_out_of_range" in failures else (failures.pop() if failures else None)
     return score_a, score_b, failure
@@ -33,7 +32,7 @@ def read_pair_scores(visible: str) -> tuple[float | None, float | None, str | No
 
 @judge_format("pairwise-scores")
 class PairwiseScores(Format):
-    """One prompt per (pair, order); verdict by comparing the two integer scores."""
+    """One prompt per (pair, order); verdict by comparing the two scores."""
 
     template_file = "pairwise_scores.txt"
     uses_scores = True
@@ -50,6 +49,3 @@ class PairwiseScores(Format):
         else:
             parsed = Parsed(verdict=compare(score_a, score_b), score_a=score_a, score_b=score_b)
         return settle(parsed, finish_reason)
-
-    def aggregate(self, samples: Sequence[Parsed]) -> Parsed:
-        return mean_score_at_n(samples)

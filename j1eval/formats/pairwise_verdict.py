@@ -6,11 +6,10 @@ placeholders set on their own lines. Reading rules: :mod:`j1eval.formats._parsin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
 from j1eval.formats import judge_format
-from j1eval.formats._parsing import find_verdict, render, sc_at_n, settle, visible_text
+from j1eval.formats._parsing import find_verdict, render, settle, visible_text
 from j1eval.formats.base import Format
 from j1eval.types import Order, Pair, Parsed, Prompt
 
@@ -36,6 +35,3 @@ class PairwiseVerdict(Format):
             return Parsed(failure="backend_error")
         verdict, failure = find_verdict(visible_text(text, self.reasoning_tags))
         return settle(Parsed(verdict=verdict, failure=failure), finish_reason)
-
-    def aggregate(self, samples: Sequence[Parsed]) -> Parsed:
-        return sc_at_n(samples)

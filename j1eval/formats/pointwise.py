@@ -4,15 +4,17 @@ Prompt: J1 (arXiv 2505.10320), Figure 8, verbatim; placeholders set on their own
 lines. ``prompts`` returns two prompts: part 0 shows slot A's response under the
 order, part 1 slot B's. ``parse`` reads one part: ``Parsed.score`` on success
 (verdict None, failure None), else a failure. ``combine`` decides the pair by the
-higher score. Samples combine by Mean-Score@N.
+higher score. Samples combine by Mean-Score@N. Decoding: sampled by default (temperature 1.0,
+top-p 0.95, seeded), as J1 samples its pointwise judge; see :attr:`Pointwise.default_sampling`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from j1eval.formats import judge_format
-from j1eval.formats._parsing import TENTH_STEP, compare, mean_score_at_n, read_score, render, settle, visible_text
+from j1eval.formats._parsing import TENTH_STEP, compare, read_score, render, settle, visible_text
 from j1eval.formats.base import Format
 from j1eval.types import FAILURE_CLASSES, Order, Pair, Parsed, Prompt
 
@@ -31,6 +33,9 @@ class Pointwise(Format):
     template_file = "pointwise.txt"
     pointwise = True
     uses_scores = True
+    #: J1 samples pointwise judgments ("top-p sampling with temperature of 1": greedy pointwise scores tie
+    #: often; v3 gives top-p 0.95), seeded by the run's seed. ``--temperature 0`` asks for greedy.
+    default_sampling: ClassVar[dict[str, float]] = {"temperature": 1.0, "top_p": 0.95}
 
     def prompts(self, pair: Pair, order: Order) -> list[Prompt]:
         return [Prompt.user(render(self.template, instruction=pair.prompt, response=r)) for r in pair.slots(order)]
@@ -56,6 +61,3 @@ class Pointwise(Format):
         if failure is not None or part_a.score is None or part_b.score is None:
             return Parsed(score_a=part_a.score, score_b=part_b.score, failure=failure or "no_verdict")
         return Parsed(verdict=compare(part_a.score, part_b.score), score_a=part_a.score, score_b=part_b.score)
-
-    def aggregate(self, samples: Sequence[Parsed]) -> Parsed:
-        return mean_score_at_n(samples)

@@ -1,4 +1,4 @@
-"""Scores and verdict: ``<score_A>``, ``<score_B>`` (integers 0-10), then ``<answer> [[A]] </answer>``.
+"""Scores and verdict: ``<score_A>``, ``<score_B>`` (0-10 to 0.1), then ``<answer> [[A]] </answer>``.
 
 Prompt: J1 (arXiv 2505.10320), Figure 7, verbatim; placeholders set on their own
 lines. The verdict decides; the scores are kept in :class:`Parsed` for reference
@@ -8,10 +8,8 @@ combine by SC@N on the verdicts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from j1eval.formats import judge_format
-from j1eval.formats._parsing import find_verdict, sc_at_n, settle, visible_text
+from j1eval.formats._parsing import find_verdict, settle, visible_text
 from j1eval.formats.base import Format
 from j1eval.formats.pairwise_scores import read_pair_scores
 from j1eval.formats.pairwise_verdict import pairwise_prompt
@@ -34,6 +32,3 @@ class ScoresVerdict(Format):
         verdict, failure = find_verdict(visible)
         score_a, score_b, _ = read_pair_scores(visible)
         return settle(Parsed(verdict=verdict, score_a=score_a, score_b=score_b, failure=failure), finish_reason)
-
-    def aggregate(self, samples: Sequence[Parsed]) -> Parsed:
-        return sc_at_n(samples)

@@ -1,169 +1,34 @@
-"""Resumable generation for the pair builder, on j1eval's backends and store.
+"""Resumable generation for the pair builder: j1eval's builder :class:`~j1eval.build.generate.Generator`.
 
 Each generation (a stage of one prompt: its answer, its noisy instruction, the answer to
 that, or N math solutions) is one record of ``DIR/generations/judgments.jsonl`` (j1eval's
-append-only :class:`JudgmentStore`), under a cache key of the generator's identity, the
-stage and the exact prompt messages. A build killed at any moment loses at most the
-generations in flight; a rerun reuses every finished one and retries backend failures.
+append-only store), under a cache key of the generator's identity, the stage and the exact
+prompt messages. A build killed at any moment loses at most the generations in flight; a
+rerun reuses every finished one and retries backend failures.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from j1eval.backends import Backend, Request, get_backend_class
-from j1eval.errors import InputError
+from j1eval.build.generate import BackendPool, Step
+from j1eval.build.generate import Generator as _Generator
 from j1eval.judges import JudgeSpec
-from j1eval.store import BACKEND_ERROR, MANIFEST_FILE, JudgmentStore, latest_records, read_manifest
-from j1eval.types import Completion, Pair, Prompt
+from j1eval.store import MANIFEST_FILE, read_manifest
 
 GENERATIONS_DIR = "generations"
-CHUNK = 256  # requests handed to the backend per call
 
 
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One generation to make: ``n`` completions of ``text`` for prompt ``item_id`` at ``stage``."""
-
-    stage: str
-    item_id: str
-    text: str
-    n: int = 1
-
-    @property
-    def prompt(self) -> Prompt:
-        return Prompt.user(self.text)
-
-
-class Generator:
-    """A model behind a j1eval backend, with every finished generation kept in a store."""
+class Generator(_Generator):
+    """The pair builder's one generator, its generations kept in ``out_dir/generations/``."""
 
     def __init__(self, spec: JudgeSpec, out_dir: Path, template_hash: str, progress: bool = True) -> None:
-        self.spec = spec
-        self.out_dir = out_dir
-        self.identity = json.dumps({**spec.identity(), "template_hash": template_hash}, sort_keys=True)
-        self.progress = progress
-        self.store = JudgmentStore(out_dir / GENERATIONS_DIR)
-        self.done: dict[str, dict[str, Any]] = {}
-        self._backend: Backend | None = None
-        self.model_revision: str | None = None
-        self.n_generated = 0
-        self.n_reused = 0
-
-    def open(self, previous_identity: Any = None, previous_revision: str | None = None) -> Generator:
-        """Open the store; refuse a directory that holds another generator's output."""
-        mine = json.loads(self.identity)
-        if previous_identity is not None and previous_identity != mine:
-            raise InputError(
-                f"{self.out_dir} holds pairs built by another generator set-up "
-                f"({previous_identity.get('name')}, model {previous_identity.get('model')}); pass a different --out"
-            )
-        self.model_revision = previous_revision
-        self.store.open()
-        for rec in latest_records(self.store.records()):
-            if rec.get("failure") != BACKEND_ERROR and "key" in rec:
-                self.done[rec["key"]] = rec
-        return self
-
-    def key(self, step: Step) -> str:
-        messages = json.dumps(list(step.prompt.messages), sort_keys=True)
-        return _hash(json.dumps([self.identity, step.stage, step.n, messages]))
-
-    def backend(self) -> Backend:
-        """The backend, started on first use (a generator that cannot start fails here, in one line)."""
-        if self._backend is None:
-            backend = get_backend_class(self.spec.backend)(self.spec.model, **self.spec.options)
-            revision = backend.model_revision  # the HTTP backend checks the server here
-            if self.model_revision and self.model_revision != revision:
-                backend.close()
-                raise InputError(
-                    f"{self.out_dir} holds generations of model revision {self.model_revision}, now {revision}; "
-                    "pass a different --out"
-                )
-            self.model_revision = revision
-            self._backend = backend
-        return self._backend
-
-    def run(self, steps: Sequence[Step], desc: str) -> dict[str, dict[str, Any]]:
-        """The stored record of each step (by key), generating the missing ones."""
-        from tqdm import tqdm
-
-        keyed = {self.key(s): s for s in steps}
-        pending = [(k, s) for k, s in keyed.items() if k not in self.done]
-        self.n_reused += len(keyed) - len(pending)
-        if pending:
-            backend = self.backend()
-            bar = tqdm(
-                total=len(keyed),
-                initial=len(keyed) - len(pending),
-                desc=desc,
-                unit="gen",
-                disable=not self.progress,
-                dynamic_ncols=True,
-                file=sys.stderr,
-            )
-            try:
-                for n in sorted({s.n for _, s in pending}):
-                    group = [(k, s) for k, s in pending if s.n == n]
-                    for start in range(0, len(group), CHUNK):
-                        chunk = group[start : start + CHUNK]
-                        requests = [Request(s.prompt, self._stand_in(s), "ab") for _, s in chunk]
-
-                        def done(i: int, comps: list[Completion], chunk=chunk) -> None:
-                            key, step = chunk[i]
-                            self._store(key, step, comps)
-                            bar.update(1)
-
-                        backend.generate(requests, self.spec.sampling, n=n, on_done=done)
-            finally:
-                bar.close()
-        return {k: self.done[k] for k in keyed if k in self.done}
-
-    def failed(self, steps: Sequence[Step]) -> list[dict[str, Any]]:
-        """Stored backend failures of ``steps`` that no later generation replaced."""
-        wanted = {self.key(s) for s in steps} - set(self.done)
-        return [rec for rec in latest_records(self.store.records()) if rec.get("key") in wanted]
-
-    @staticmethod
-    def _stand_in(step: Step) -> Pair:
-        """The Pair a backend request carries: here it only names the prompt."""
-        return Pair(step.item_id, "prompts", step.stage, step.text, "", "", 1)
-
-    def _store(self, key: str, step: Step, comps: list[Completion]) -> None:
-        errors = [c.error or "backend error" for c in comps if c.finish_reason == "error"]
-        rec = {
-            "key": key,
-            "stage": step.stage,
-            "item_id": step.item_id,
-            "prompt_hash": _hash(step.text),
-            "texts": [c.text for c in comps],
-            "finish_reasons": [c.finish_reason for c in comps],
-            "completion_tokens": [c.completion_tokens for c in comps],
-            "generator": self.spec.name,
-            "model_revision": self.model_revision,
-            "failure": BACKEND_ERROR if errors else None,
-            "error": errors[0] if errors else None,
-        }
-        self.store.append([rec])
-        if not errors:
-            self.done[key] = rec
-            self.n_generated += 1
+        super().__init__(spec, out_dir, GENERATIONS_DIR, template_hash, BackendPool(), progress)
 
     def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
-        self.store.close()
+        super().close()
+        self.pool.close()
 
 
 def previous_manifest(out_dir: Path) -> dict[str, Any]:

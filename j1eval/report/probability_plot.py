@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from j1eval.plots import STYLE, _save, _title, plt
+from j1eval.report.plots import STYLE, _save, plt
+from j1eval.report.runs import bench_title
 
 if TYPE_CHECKING:
-    from j1eval.report import BenchRun, Report
+    from j1eval.report.runs import BenchRun, Report
 
 N_BINS = 20
 ORDER_COLORS = {"ab": "#1f77b4", "ba": "#d62728"}
@@ -64,7 +65,7 @@ def plot_probability_by_order(report: Report, out_dir: Path) -> tuple[list[Path]
             shift = br.overall.get("order_shift")
             subtitle = f"order shift {100 * shift:.1f}%" if isinstance(shift, float) else ""
             judge = "\n".join(textwrap.wrap(br.judge, 42, break_on_hyphens=False))  # long hf:/path names
-            ax.set_title(f"{_title(br.bench)}: {judge}\n{subtitle}, {int(both.sum())} pairs", fontsize=10)
+            ax.set_title(f"{bench_title(br.bench)}: {judge}\n{subtitle}, {int(both.sum())} pairs", fontsize=10)
             ax.set_xlim(0, 1)
             ax.set_xlabel("P(judge picks response 1)")
             ax.set_ylabel("pairs (%)")

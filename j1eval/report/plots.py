@@ -7,8 +7,10 @@
 - ``length_bias``: verdict-flip rate, and the share of verdicts picking the longer
   response, against the length difference of the two responses (characters).
 - ``score_diff``: score formats only: distribution of chosen-minus-rejected scores.
-- ``probability_by_order`` (:mod:`j1eval.probability_plot`): runs with model
+- ``probability_by_order`` (:mod:`j1eval.report.probability_plot`, which uses this module): runs with model
   probabilities only: P(picks response 1) in each answer order.
+
+Every plot reads the runs' figures (``results.json``) and per-pair tables (``pairs.parquet``).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from j1eval.report.runs import bench_title  # noqa: E402
+
 if TYPE_CHECKING:
-    from j1eval.report import BenchRun, Report
+    from j1eval.report.runs import BenchRun, Report
 
 STYLE = {
     "font.size": 11,
@@ -42,12 +46,6 @@ STYLE = {
 }
 N_LENGTH_BINS = 5
 MIN_PER_BIN = 5  # length-bias points resting on fewer pairs (or decisive verdicts) are not drawn
-
-
-def _title(bench: str) -> str:
-    from j1eval.report import BENCH_TITLES
-
-    return BENCH_TITLES.get(bench, bench)
 
 
 def _colors(names: Sequence[str]) -> dict[str, Any]:
@@ -115,7 +113,7 @@ def plot_accuracy(report: Report, out_dir: Path) -> list[Path]:
                 ax.bar(x, y, width * 0.95, yerr=[lo, hi], capsize=3, color=colors[judge.name], label=judge.name)
                 _value_labels(ax, x, y, hi)
             ax.set_xticks(range(len(metrics)), [label for _, label in metrics])
-            ax.set_title(_title(bench))
+            ax.set_title(bench_title(bench))
             ax.set_ylim(0, 110)
             ax.grid(axis="y", alpha=0.3)
             ax.set_axisbelow(True)
@@ -155,7 +153,7 @@ def plot_slot_rate(report: Report, out_dir: Path) -> list[Path]:
                 _value_labels(ax, x, y, hi)
         handles.insert(0, ax.axhline(50, color="black", linestyle="--", linewidth=1.2))
         labels.insert(0, "no preference (50%)")
-        ax.set_xticks(range(len(benches)), [_title(b) for b in benches])
+        ax.set_xticks(range(len(benches)), [bench_title(b) for b in benches])
         ax.set_ylim(0, 110)
         ax.set_ylabel("verdicts picking slot A (%)")
         ax.set_title("Slot preference: decisive verdicts, both orders pooled (95% CI)")
@@ -174,12 +172,11 @@ def _picked(verdict: pd.Series, order: str) -> np.ndarray:
 
 def length_frame(br: BenchRun) -> pd.DataFrame | None:
     """Per judged pair: length difference, whether the verdicts flipped, picks of the longer response."""
-    if br.table is None or not br.pairs:
-        return None
-    lengths = {p.pair_id: (len(p.response_1), len(p.response_2)) for p in br.pairs}
     t = br.table
-    len1 = t["pair_id"].map(lambda pid: lengths[pid][0]).to_numpy(dtype=float)
-    len2 = t["pair_id"].map(lambda pid: lengths[pid][1]).to_numpy(dtype=float)
+    if t is None or not {"len_1", "len_2"} <= set(t.columns):
+        return None
+    len1 = t["len_1"].to_numpy(dtype=float)
+    len2 = t["len_2"].to_numpy(dtype=float)
     pick_ab, pick_ba = _picked(t["verdict_ab"], "ab"), _picked(t["verdict_ba"], "ba")
     both = (t["judged_ab"] & t["judged_ba"]).to_numpy()
     decisive_both = ~np.isnan(pick_ab) & ~np.isnan(pick_ba)
@@ -222,11 +219,11 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
         for br in report.runs_of(bench):
             frame = length_frame(br)
             if frame is None:
-                notes.append(f"length-bias plot: {br.judge} / {bench} skipped (benchmark data not loaded)")
+                notes.append(f"length-bias plot: {br.judge} / {bench} skipped (no response lengths in its pair table)")
                 continue
             frames.setdefault(bench, {})[br.judge] = frame
     if not frames:
-        notes.append("length-bias plot skipped: no run's benchmark data could be loaded (pass --data-dir)")
+        notes.append("length-bias plot skipped: no run's pair table has response lengths")
         return [], notes
     judges = [j.name for j in report.judges]
     colors = _colors(judges)
@@ -260,7 +257,7 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
                 ax.set_ylim(-3, 103)
                 ax.grid(alpha=0.3)
             axes[1][b].axhline(50, color="black", linestyle="--", linewidth=1)
-            axes[0][b].set_title(f"{_title(bench)}")
+            axes[0][b].set_title(f"{bench_title(bench)}")
             axes[1][b].set_xlabel("|length difference| (characters, quantile bins)")
         axes[0][0].set_ylabel("verdict flip rate (%)")
         axes[1][0].set_ylabel("verdicts picking the longer response (%)")
@@ -283,19 +280,21 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
 
 
 def score_frame(br: BenchRun) -> pd.DataFrame | None:
-    """Per judgment with both scores: chosen-response score minus rejected-response score."""
-    if not br.pairs:
+    """Per judgment (sample) with both scores: chosen-response score minus rejected-response score."""
+    t = br.table
+    if t is None:
         return None
-    labels = {p.pair_id: p.label for p in br.pairs}
     rows = []
-    for rec in br.records:
-        scores = rec.get("scores") or {}
-        a, b = scores.get("A"), scores.get("B")
-        label = labels.get(rec.get("pair_id"))
-        if not isinstance(a, int | float) or not isinstance(b, int | float) or label is None:
+    for order in ("ab", "ba"):
+        if f"score_a_{order}" not in t.columns:
             continue
-        chosen_in_a = (label == 1) == (rec.get("order") == "ab")
-        rows.append(float(a) - float(b) if chosen_in_a else float(b) - float(a))
+        lists = zip(t["label"].tolist(), t[f"score_a_{order}"].tolist(), t[f"score_b_{order}"].tolist(), strict=True)
+        for label, scores_a, scores_b in lists:
+            for a, b in zip(scores_a or [], scores_b or [], strict=True):
+                if a is None or b is None:
+                    continue
+                chosen_in_a = (label == 1) == (order == "ab")
+                rows.append(a - b if chosen_in_a else b - a)
     return pd.DataFrame({"diff": rows}) if rows else None
 
 
@@ -323,7 +322,7 @@ def plot_score_diff(report: Report, out_dir: Path) -> tuple[list[Path], list[str
                     d, bins=bins, histtype="step", linewidth=1.8, color=colors[judge], label=f"{judge} (n={len(d)})"
                 )
             ax.axvline(0, color="black", linestyle="--", linewidth=1)
-            ax.set_title(_title(bench))
+            ax.set_title(bench_title(bench))
             ax.set_xlabel("score(chosen) - score(rejected)")
             ax.legend(frameon=False)
             ax.grid(alpha=0.3)
@@ -331,20 +330,3 @@ def plot_score_diff(report: Report, out_dir: Path) -> tuple[list[Path], list[str
         fig.suptitle("Score differences: right of 0 = the better response scored higher")
         fig.tight_layout()
         return _save(fig, out_dir, "score_diff"), []
-
-
-def make_plots(report: Report, out_dir: Path) -> tuple[list[Path], list[str]]:
-    """Every plot the runs allow; (files written, notes on plots skipped)."""
-    files: list[Path] = []
-    notes: list[str] = []
-    if not report.benches():
-        return files, ["plots skipped: no benchmark results"]
-    files += plot_accuracy(report, out_dir)
-    files += plot_slot_rate(report, out_dir)
-    from j1eval.probability_plot import plot_probability_by_order
-
-    for fn in (plot_length_bias, plot_score_diff, plot_probability_by_order):
-        paths, more = fn(report, out_dir)
-        files += paths
-        notes += more
-    return files, notes

@@ -1,0 +1,112 @@
+"""What a run judges: the benchmarks named, the pairs picked, each pair's orders, and the jobs.
+
+A job is one judgment to produce, ``(bench, pair, order, sample)``, with a cache key built
+from the judge's identity (backend, model, format, sampling, template hash), the benchmark,
+pair, order, sample and the hashes of its prompts; each unique prompt is sent once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from j1eval.backends import Request
+from j1eval.benchmarks import BENCHMARKS, standard_benchmarks
+from j1eval.errors import InputError
+from j1eval.formats import Format
+from j1eval.metrics import single_order
+from j1eval.types import ORDERS, Order, Pair
+
+ORDER_RULE = "single order = 'ab' if sha256(f'{seed}:{pair_id}')[0] is even, else 'ba'; ppe: 'ab' (the file's order)"
+ORDER_MODES = ("both", "single", "ab", "ba")
+SAMPLE_RULE = "the N pairs with the smallest sha256(f'sample:{seed}:{pair_id}'), kept in the benchmark's order"
+
+
+@dataclass
+class Job:
+    """One judgment to produce: (bench, pair, order, sample)."""
+
+    key: str
+    bench: str
+    pair: Pair
+    order: Order
+    sample: int
+    prompt_hashes: list[str]
+
+
+def expand_benches(names: Sequence[str]) -> list[str]:
+    """Benchmark names from ``--bench`` values (comma lists, ``all``), each once; unknown names fail here."""
+    out: list[str] = []
+    for name in names:
+        for part in name.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            for bench in standard_benchmarks() if part == "all" else [part]:
+                BENCHMARKS.get(bench)  # unknown names fail here, before any work
+                if bench not in out:
+                    out.append(bench)
+    if not out:
+        raise InputError("--bench: name at least one benchmark (or 'all')")
+    return out
+
+
+def select_pairs(pairs: Sequence[Pair], limit: int | None, sample: int | None, seed: int) -> list[Pair]:
+    """The pairs a run covers: all, the first ``limit``, or a seeded ``sample`` across the whole benchmark.
+
+    A sample is stable: the same seed gives the same pairs on any machine, and a larger
+    sample contains a smaller one (so a run can be grown and resumed).
+    """
+    if limit:
+        return list(pairs[:limit])
+    if sample:
+        rank = {p.pair_id: hashlib.sha256(f"sample:{seed}:{p.pair_id}".encode()).hexdigest() for p in pairs}
+        chosen = set(sorted(rank, key=rank.__getitem__)[:sample])
+        return [p for p in pairs if p.pair_id in chosen]
+    return list(pairs)
+
+
+def orders_for(pair_id: str, mode: str, seed: int, rule: str = "seeded") -> tuple[Order, ...]:
+    """The orders judged for a pair; ``rule`` is the benchmark's ``single_order`` ("seeded" or "dataset")."""
+    if mode == "both":
+        return ORDERS
+    if mode == "single":
+        return ("ab",) if rule == "dataset" else (single_order(pair_id, seed),)
+    if mode in ORDERS:
+        return (mode,)  # type: ignore[return-value]
+    raise InputError(f"--order must be one of {', '.join(ORDER_MODES)}, got {mode!r}")
+
+
+def make_jobs(
+    pairs_by_bench: Mapping[str, Sequence[Pair]],
+    fmt: Format,
+    identity: dict[str, Any],
+    *,
+    order: str,
+    seed: int,
+    samples: int,
+) -> tuple[list[Job], dict[str, Request]]:
+    """The judgments to produce, and each unique prompt (by hash) as a backend request."""
+    ident = json.dumps(identity, sort_keys=True)
+    jobs: list[Job] = []
+    prompts_by_hash: dict[str, Request] = {}
+    for name, pairs in pairs_by_bench.items():
+        rule = getattr(BENCHMARKS.get(name), "single_order", "seeded") if name in BENCHMARKS.names() else "seeded"
+        for pair in pairs:
+            for pair_order in orders_for(pair.pair_id, order, seed, rule):
+                hashes = []
+                for part, prompt in enumerate(fmt.prompts(pair, pair_order)):
+                    h = _hash(json.dumps(list(prompt.messages), sort_keys=True))
+                    prompts_by_hash.setdefault(h, Request(prompt, pair, pair_order, part))
+                    hashes.append(h)
+                for sample in range(samples):
+                    key = _hash(json.dumps([ident, name, pair.pair_id, pair_order, sample, hashes]))
+                    jobs.append(Job(key, name, pair, pair_order, sample, hashes))
+    return jobs, prompts_by_hash
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
