@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -94,6 +94,15 @@ def iter_jsonl(
                     continue
                 raise InputError(f"a line must be a JSON object, got {_kind(rec)}", path=path, record=where)
             yield lineno, rec
+
+
+def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    """Write ``records`` as JSON lines to ``path`` in one step: beside it first, then renamed over it."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    tmp.replace(path)
 
 
 def _kind(value: Any) -> str:

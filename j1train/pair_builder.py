@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from j1eval.cli import guarded, parse_backend_options
 from j1eval.errors import InputError
 from j1eval.judges import JudgeSpec, resolve_judge
 from j1eval.lock import RunLock
+from j1eval.safe_io import write_jsonl
 from j1eval.store import MANIFEST_FILE, write_json
 from j1train.build.generate import Generator, Step, previous_manifest
 from j1train.build.sources import Loaded, PromptItem, load_prompts
@@ -194,7 +194,7 @@ def _build_locked(
     finally:
         gen.close()
 
-    _write_pairs(out / PAIRS_FILE, records)
+    write_jsonl(out / PAIRS_FILE, records)
     manifest = {
         "command": ["python", "-m", "j1train", *sys.argv[1:]],
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -234,14 +234,6 @@ def _build_locked(
         )
         return 1
     return 0
-
-
-def _write_pairs(path: Path, records: list[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    tmp.replace(path)
 
 
 def _provenance(gen: Generator, item: PromptItem, mode: str, **extra: Any) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from j1eval.build.sources import Plan, plan
 from j1eval.errors import InputError
 from j1eval.judges import JudgeSpec, resolve_judge
 from j1eval.lock import RunLock
-from j1eval.safe_io import read_json_object
+from j1eval.safe_io import read_json_object, write_jsonl
 from j1eval.store import write_json
 
 FOLDER = "followbencheval"
@@ -178,7 +178,7 @@ def build(config: BuildConfig) -> BuildOutcome:
             return outcome  # the pairs of an earlier build stay as they were
         records.sort(key=lambda r: (r["level"], CATEGORIES.index(r["category"]), _natural(r["example_id"])))
         manifest = _manifest(config, source, tasks, gen, check, records, outcome)
-        _write_jsonl(folder / PAIRS_FILE, records)
+        write_jsonl(folder / PAIRS_FILE, records)
         (folder / card.CARD_FILE).write_text(card.render(manifest), encoding="utf-8")
         write_json(folder / MANIFEST_FILE, manifest)
         outcome.written = True
@@ -302,14 +302,6 @@ def _record(
             "followbench": {"file": Path(item.file).name, "record": item.record, "types": list(item.types)},
         },
     }
-
-
-def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    tmp.replace(path)
 
 
 def _manifest(
