@@ -24,15 +24,16 @@ COLUMNS = ["pair_id", "order", "verdict", "failure", "p_a"]
 _NEAR_TIE = 1e-9  # relative: closer float sums are compared again exactly
 
 
-def aggregate_samples(frame: pd.DataFrame, use_scores: bool = False) -> pd.DataFrame:
+def aggregate_samples(frame: pd.DataFrame, use_scores: bool = False, combine_single: bool = False) -> pd.DataFrame:
     """One row per (pair_id, order), in first-seen order, with ``COLUMNS``.
 
     ``frame`` has pair_id, order, sample, verdict, failure and (optional) p_a, score_a,
-    score_b. A frame whose samples are all 0 is returned as it is (one sample: nothing to combine).
+    score_b. A frame whose samples are all 0 is returned as it is (one sample: nothing to
+    combine), unless ``combine_single`` (a subset of one sample, judged by the rule like any other).
     """
     if "p_a" not in frame.columns:
         frame = frame.assign(p_a=None)
-    if len(frame) == 0 or frame["sample"].max() == 0:
+    if len(frame) == 0 or (frame["sample"].max() == 0 and not combine_single):
         return frame[COLUMNS].reset_index(drop=True)
     pair_codes, pair_ids = pd.factorize(frame["pair_id"], sort=False)
     is_ba = (frame["order"] == "ba").to_numpy()
@@ -106,7 +107,7 @@ def combine_samples(
         {
             "pair_id": ["p"] * m,
             "order": ["ab"] * m,
-            "sample": list(range(1, m + 1)),  # never all 0: always combined
+            "sample": list(range(m)),
             "verdict": list(verdicts),
             "failure": list(failures),
             "score_a": list(scores_a) if scores_a is not None else [None] * m,
@@ -114,5 +115,5 @@ def combine_samples(
         }
     )
     use_scores = scores_a is not None and scores_b is not None
-    row = aggregate_samples(frame, use_scores=use_scores).iloc[0]
+    row = aggregate_samples(frame, use_scores=use_scores, combine_single=True).iloc[0]
     return row["verdict"], row["failure"]

@@ -3,7 +3,7 @@
 A run with ``--samples N`` stores N judgments per (pair, order). For each k, this module
 takes subsets of k sample ids (every subset when there are few, else seeded random ones),
 combines each (pair, order)'s samples in the subset with the project's own rule
-(:func:`j1eval.scoring.combine_samples`: majority verdict for SC@k, higher mean score for
+(:func:`j1eval.samples.aggregate_samples`: majority verdict for SC@k, higher mean score for
 Mean-Score@k, with its tie and failure rules), scores the result with
 :func:`j1eval.metrics.pair_table` and :func:`j1eval.metrics.compute_figures`, and averages each
 figure over the subsets. The same subset of sample ids is used for every (pair, order), as if
@@ -27,7 +27,7 @@ import pandas as pd
 
 from j1eval.benchmarks.base import Benchmark
 from j1eval.metrics import compute_figures, pair_table
-from j1eval.scoring import combine_samples
+from j1eval.samples import aggregate_samples
 from j1eval.types import Pair
 
 #: The figures reported per k, where the scorer gives them.
@@ -86,28 +86,12 @@ def choose_subsets(sample_ids: Sequence[int], k: int, n_subsets: int, seed: int 
     return tuple(chosen), False
 
 
-def subset_verdicts(groups: _Groups, subset: Iterable[int], use_scores: bool = False) -> pd.DataFrame:
-    """One verdict per (pair_id, order) from the samples whose id is in ``subset``.
-
-    Same columns as :func:`j1eval.scoring.aggregate_samples`; (pair, order)s with no sample in
-    the subset are left out.
-    """
-    keep = set(subset)
-    out = []
-    for (pair_id, order), samples in groups.items():
-        rows = [s for s in samples if s[0] in keep]
-        if not rows:
-            continue
-        verdict, failure = combine_samples(
-            [r[1] for r in rows],
-            [r[2] for r in rows],
-            [r[3] for r in rows] if use_scores else None,
-            [r[4] for r in rows] if use_scores else None,
-        )
-        probs = [r[5] for r in rows if _num(r[5])]
-        p_a = math.fsum(probs) / len(probs) if probs else None  # as aggregate_samples: mean where given
-        out.append({"pair_id": pair_id, "order": order, "verdict": verdict, "failure": failure, "p_a": p_a})
-    return pd.DataFrame(out, columns=["pair_id", "order", "verdict", "failure", "p_a"])
+def subset_verdicts(judgments: pd.DataFrame, subset: Iterable[int], use_scores: bool = False) -> pd.DataFrame:
+    """One verdict per (pair_id, order) from the samples whose id is in ``subset``, by the
+    scorer's rule (:func:`j1eval.samples.aggregate_samples`), applied to a one-sample subset too.
+    (pair, order)s with no sample in the subset are left out."""
+    part = judgments[judgments["sample"].isin(list(subset))].reset_index(drop=True)
+    return aggregate_samples(part, use_scores=use_scores, combine_single=True)
 
 
 def scaling_curve(
@@ -129,7 +113,6 @@ def scaling_curve(
     ``score_b``, ``p_a``). ``seed`` is the run's seed (J1's single order per pair);
     ``subset_seed`` seeds the choice of sample subsets. Bootstrap intervals are not computed.
     """
-    groups = _group(judgments)
     sample_ids = sorted({int(s) for s in judgments["sample"].tolist()})
     ks = list(ks) if ks is not None else default_ks(len(sample_ids))
     points = []
@@ -137,7 +120,7 @@ def scaling_curve(
         subsets, exhaustive = choose_subsets(sample_ids, k, n_subsets, subset_seed)
         runs: list[dict[str, Any]] = []
         for subset in subsets:
-            verdicts = subset_verdicts(groups, subset, use_scores)
+            verdicts = subset_verdicts(judgments, subset, use_scores)
             table = pair_table(pairs, verdicts, benchmark, seed=seed)
             runs.append(compute_figures(table, benchmark, n_boot=0, seed=seed))
         mean: dict[str, float] = {}
@@ -166,35 +149,3 @@ def scaling_frame(points: Sequence[ScalingPoint]) -> pd.DataFrame:
         for name, value in p.mean.items()
     ]
     return pd.DataFrame(rows, columns=["k", "figure", "mean", "std", "n_subsets", "exhaustive"])
-
-
-#: (pair_id, order) -> [(sample, verdict, failure, score_a, score_b, p_a), ...]
-_Groups = dict[tuple[str, str], list[tuple[int, Any, Any, Any, Any, Any]]]
-
-
-def _group(judgments: pd.DataFrame) -> _Groups:
-    """Each (pair, order)'s samples, in the frame's order, read once for all subsets."""
-    n = len(judgments)
-    none = [None] * n
-
-    def col(name: str) -> list[Any]:
-        return judgments[name].tolist() if name in judgments.columns else none
-
-    groups: _Groups = {}
-    for pair_id, order, sample, verdict, failure, score_a, score_b, p_a in zip(
-        col("pair_id"),
-        col("order"),
-        col("sample"),
-        col("verdict"),
-        col("failure"),
-        col("score_a"),
-        col("score_b"),
-        col("p_a"),
-        strict=True,
-    ):
-        groups.setdefault((pair_id, order), []).append((int(sample), verdict, failure, score_a, score_b, p_a))
-    return groups
-
-
-def _num(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and not math.isnan(x)

@@ -19,7 +19,7 @@ from j1eval.errors import InputError
 from j1eval.metrics import N_BOOTSTRAP, compute_figures, pair_table, poisson_weights
 from j1eval.pairs_file import pair_rows
 from j1eval.safe_io import iter_jsonl
-from j1eval.samples import aggregate_samples, combine_samples  # noqa: F401 (the rule lives there; named here too)
+from j1eval.samples import aggregate_samples, combine_samples  # noqa: F401 (re-exported: j1eval.scoring's API)
 from j1eval.types import FAILURE_CLASSES, ORDERS, VERDICTS, Pair
 
 

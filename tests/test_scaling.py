@@ -17,7 +17,6 @@ from j1eval.scaling import (
     scaling_frame,
     subset_verdicts,
 )
-from j1eval.scaling import _group as group_samples
 from j1eval.scoring import aggregate_samples
 from j1eval.types import Pair
 
@@ -129,13 +128,12 @@ def test_subset_verdicts_match_aggregate_samples() -> None:
                 scores = (rng.choice([None, 3, 5.5, 7]), rng.choice([None, 3, 5.5, 7]))
                 rows.append((f"p{i}", order, s, verdict, *scores, rng.choice([None, rng.random()])))
     frame = _frame(rows)
-    groups = group_samples(frame)
     for use_scores in (False, True):
         # Not (0,) with scores: aggregate_samples returns the stored verdicts of a frame whose only
         # sample id is 0 without applying Mean-Score (a run's stored verdict of a score format
         # already comes from its scores); these random verdicts disagree with their scores.
         for subset in [(0,), (3,), (1, 4), (0, 2, 3), (0, 1, 2, 3, 4)][use_scores:]:
-            got = subset_verdicts(groups, subset, use_scores)
+            got = subset_verdicts(frame, subset, use_scores)
             want = aggregate_samples(frame[frame["sample"].isin(subset)].reset_index(drop=True), use_scores=use_scores)
             key = ["pair_id", "order"]
             got = got.sort_values(key).reset_index(drop=True)

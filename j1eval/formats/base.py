@@ -79,7 +79,7 @@ class Format:
         The rule is :func:`j1eval.scoring.combine_samples`, the one the scorer applies; the mean
         scores of the samples that carry both are kept for reference.
         """
-        from j1eval.scoring import combine_samples
+        from j1eval.samples import combine_samples
 
         verdict, failure = combine_samples(
             [s.verdict for s in samples],
