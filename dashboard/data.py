@@ -18,6 +18,7 @@ hold the files the manifest hashed. Without it, a run still shows its verdicts a
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import threading
@@ -30,10 +31,12 @@ import pandas as pd
 
 from dashboard.runs import DashboardError, RunEntry, clean, iter_jsonl_lenient, read_json
 from j1eval.benchmarks import BENCHMARKS, Benchmark, BenchmarkData, get_benchmark
-from j1eval.errors import J1EvalError
+from j1eval.errors import InputError, J1EvalError
 from j1eval.metrics import pair_table
 from j1eval.runner import judgments_frame, orders_for, select_pairs
+from j1eval.safe_io import open_regular
 from j1eval.scoring import aggregate_samples
+from j1eval.secrets import redact_argv, redact_value
 from j1eval.types import ORDERS, VERDICTS, Pair
 
 #: Outcome of a pair, in filter order.
@@ -135,52 +138,82 @@ def read_judgments(root: Path, path: Path) -> tuple[pd.DataFrame, int]:
 
 # --------------------------------------------------------------------------- benchmark data
 
-_DATA_CACHE: dict[tuple[str, str], BenchmarkData | Exception] = {}
+_DATA_CACHE: dict[tuple[str, str, tuple[str, ...]], BenchmarkData | Exception] = {}
+MAX_DATA_FILES = 200  # entries of one benchmark folder looked at
 _DATA_LOCK = threading.Lock()
 
 
-def _has_local(bench: Benchmark, folder: Path) -> bool:
-    """Whether ``folder`` holds the benchmark's local files (so its loader never falls back to the hub)."""
+def _data_files(bench: Benchmark, folder: Path) -> list[Path] | None:
+    """Every entry of the benchmark's data in ``folder`` (its subfolder, or the ``pairs`` files); None: none there."""
     files = getattr(bench, "files", None)
-    if callable(files):  # the ``pairs`` benchmark: DIR/pairs.jsonl or DIR/pairs/*.jsonl
-        try:
-            return bool(files(folder))
-        except OSError:
-            return False
-    sub = folder / (bench.folder or bench.name)
     try:
-        return sub.is_dir() and any(sub.iterdir())
-    except OSError:
-        return False
+        if callable(files):  # the ``pairs`` benchmark: DIR/pairs.jsonl or DIR/pairs/*.jsonl
+            found = list(files(folder))
+        else:
+            sub = folder / (bench.folder or bench.name)
+            if not sub.is_dir():
+                return None
+            found = [p for p in sorted(sub.rglob("*"))[:MAX_DATA_FILES] if not p.is_dir() or p.is_symlink()]
+    except (OSError, J1EvalError):
+        return None
+    return found or None
+
+
+def _unhashed(paths: list[Path], wanted: set[str]) -> str | None:
+    """Why ``paths`` are not exactly the files the run hashed (a file not regular, not hashed, or one missing)."""
+    seen: set[str] = set()
+    for path in paths:
+        try:
+            with open_regular(path, pipes=False) as fh:
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        except InputError as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"{path}: cannot read ({exc.strerror})"
+        if digest not in wanted:
+            return f"{path}: not among the files the run read (sha256 differs)"
+        seen.add(digest)
+    if wanted - seen:
+        return "the run read files that are not there (sha256)"
+    return None
 
 
 def load_bench_data(name: str, info: dict[str, Any], data_dir: Path | None) -> tuple[BenchmarkData | None, str | None]:
-    """(the benchmark's data, None) or (None, why not): local folders only, files as the manifest hashed them."""
+    """(the benchmark's data, None) or (None, why not).
+
+    Only a local folder whose every data file has its sha256 in the run's manifest (and holds
+    every file the manifest names) is opened; a manifest naming no files opens nothing.
+    """
     if name not in BENCHMARKS.names():
         return None, f"unknown benchmark {name!r}"
     bench = get_benchmark(name)
+    files = info.get("files")
+    wanted = {v for v in files.values() if isinstance(v, str)} if isinstance(files, dict) else set()
+    if not wanted:
+        return None, f"the run's manifest names no data files of {name} with their sha256: no data opened"
     candidates: list[Path] = [p for p in (data_dir, os.environ.get("J1EVAL_DATA_DIR")) if p]  # type: ignore[misc]
     source = str(info.get("source") or "")
     if source and not source.startswith("hf:"):
         candidates += [Path(source).parent, Path(source)]
-    wanted = {v for v in (info.get("files") or {}).values() if isinstance(v, str)}
     problems = []
     seen: set[str] = set()
     for folder in map(Path, candidates):
-        key = (name, str(folder.resolve()))
-        if key[1] in seen or not _has_local(bench, folder):
+        key = (name, str(folder.resolve()), tuple(sorted(wanted)))
+        paths = _data_files(bench, folder)
+        if key[1] in seen or paths is None:
             continue
         seen.add(key[1])
         with _DATA_LOCK:
             if key not in _DATA_CACHE:
+                why = _unhashed(paths, wanted)  # checked before the loader opens anything
                 try:
-                    _DATA_CACHE[key] = bench.load(folder)
+                    _DATA_CACHE[key] = DashboardError(why) if why else bench.load(folder)
                 except (J1EvalError, OSError, ValueError) as exc:
                     _DATA_CACHE[key] = exc
         data = _DATA_CACHE[key]
         if isinstance(data, Exception):
             problems.append(f"{folder}: {data}")
-        elif wanted and not wanted <= set(data.files.values()):
+        elif set(data.files.values()) != wanted:
             problems.append(f"{folder}: its files differ from the run's (sha256)")
         else:
             return data, None
@@ -312,6 +345,17 @@ def bench_view(
     return BenchView(name, results, table, j, rows_of, by_id, benchmark, note)
 
 
+def redacted(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest as shown: API keys hidden (a manifest written before j1eval redacted them may hold one)."""
+    out = redact_value(manifest)
+    if isinstance(out.get("command"), list):
+        out["command"] = redact_argv(out["command"])
+    for inv in out.get("invocations") if isinstance(out.get("invocations"), list) else []:
+        if isinstance(inv, dict) and isinstance(inv.get("command"), list):
+            inv["command"] = redact_argv(inv["command"])
+    return out
+
+
 def load_run(entry: RunEntry, root: Path, data_dir: Path | None) -> LoadedRun:
     """Everything the pages show of one j1eval run directory."""
     manifest = read_json(root, entry.path / "manifest.json")
@@ -319,7 +363,7 @@ def load_run(entry: RunEntry, root: Path, data_dir: Path | None) -> LoadedRun:
     results = read_json(root, results_path) if results_path.exists() else {}
     if not isinstance(manifest, dict) or not isinstance(results, dict):
         raise DashboardError(f"{entry.path}: manifest.json and results.json must be JSON objects")
-    run = LoadedRun(entry, manifest, results)
+    run = LoadedRun(entry, redacted(manifest), results)
     if not results_path.exists():
         run.notes.append("no results.json: the run has not finished (its command resumes and scores it)")
     judgments, bad = read_judgments(root, entry.path / "judgments.jsonl")

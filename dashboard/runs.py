@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from j1eval.errors import InputError
-from j1eval.safe_io import iter_jsonl
+from j1eval.safe_io import iter_jsonl, open_regular
 
 RUNS_ENV = "J1EVAL_RUNS_DIR"
 DEFAULT_RUNS_DIR = "runs"
@@ -98,7 +98,10 @@ def read_text(root: Path, path: Path) -> str:
     if not inside(root, path):
         raise DashboardError(f"{path}: outside the runs directory, not opened")
     try:
-        return path.read_bytes().decode("utf-8", errors="replace")
+        with open_regular(path, pipes=False) as fh:  # a FIFO or socket: refused, never waited on
+            return fh.read().decode("utf-8", errors="replace")
+    except InputError as exc:
+        raise DashboardError(str(exc)) from None
     except OSError as exc:
         raise DashboardError(f"{path}: cannot read ({exc.strerror})") from None
 
@@ -108,7 +111,7 @@ def iter_jsonl_lenient(root: Path, path: Path, skipped: list[int]) -> Iterator[t
     if not inside(root, path):
         raise DashboardError(f"{path}: outside the runs directory, not opened")
     try:
-        yield from iter_jsonl(path, skipped=skipped)
+        yield from iter_jsonl(path, skipped=skipped, pipes=False)
     except InputError as exc:  # the file cannot be opened
         raise DashboardError(str(exc)) from None
 
@@ -119,6 +122,8 @@ def read_json(root: Path, path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DashboardError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise DashboardError(f"{path}: not readable JSON (nested too deeply)") from None
 
 
 def _stamp(paths: Sequence[Path]) -> tuple[tuple[int, int], ...]:
@@ -214,12 +219,15 @@ def discover(root: Path) -> list[RunEntry]:
         except OSError:
             return
         names = {e.name for e in entries}
-        if MANIFEST in names and (folder / MANIFEST).is_file() and not (folder / MANIFEST).is_symlink():
-            found.append(_eval_entry(root, folder, rel))
-        elif TRAIN_LOG in names or COMPLETIONS in names:
-            entry = _train_entry(root, folder, rel)
-            if entry.stamp[0] != (0, 0) or entry.extra["n_completion_files"]:
-                found.append(entry)
+        try:  # one bad run folder is one line for that run, never a broken page
+            if MANIFEST in names and not (folder / MANIFEST).is_symlink():
+                found.append(_eval_entry(root, folder, rel))
+            elif TRAIN_LOG in names or COMPLETIONS in names:
+                entry = _train_entry(root, folder, rel)
+                if entry.stamp[0] != (0, 0) or entry.extra["n_completion_files"]:
+                    found.append(entry)
+        except Exception as exc:  # noqa: BLE001 (whatever a folder holds)
+            found.append(RunEntry(rel, folder, "eval", (), error=f"cannot be read ({type(exc).__name__}: {exc})"[:300]))
         if depth >= MAX_DEPTH:
             return
         for e in entries:

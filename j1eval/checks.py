@@ -29,6 +29,25 @@ def check_sampling(max_tokens: Any, temperature: Any, top_p: Any) -> None:
         raise InputError(f"--top-p must be a number above 0 and at most 1, got {top_p!r}")
 
 
+def check_url(url: str, where: str) -> str:
+    """``url`` when it is an http(s) URL a client can open; else InputError naming ``where`` and what is wrong."""
+    from urllib.parse import urlsplit
+
+    bad = next((c for c in url if ord(c) < 33 or ord(c) == 127), None)
+    if bad is not None:
+        raise InputError(f"{where}: the URL {url!r} holds a space or control character ({bad!r})")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is no number or out of range)
+    except ValueError as exc:
+        raise InputError(f"{where}: not a valid URL {url!r} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"{where}: expected an http:// or https:// URL with a host, got {url!r}")
+    if "%" in (parts.netloc.rpartition("@")[2]):
+        raise InputError(f"{where}: the host and port of {url!r} hold a %-escape")
+    return url
+
+
 def _real(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

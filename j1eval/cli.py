@@ -23,6 +23,13 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_seed(value: int) -> int:
+    """A ``--seed`` is a whole number from 0 to 2**32-1 (what numpy's generators take): else one line, exit 2."""
+    if not 0 <= value < 2**32:
+        raise InputError(f"--seed must be from 0 to 2**32-1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m j1eval",
@@ -34,15 +41,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(p_list)
 
     p_score = sub.add_parser("score", help="score a JSONL file of verdicts from any tool")
-    p_score.add_argument("--bench", required=True, help="benchmark name")
+    p_score.add_argument("--bench", default=None, help="benchmark name (with --import: the source's own by default)")
     p_score.add_argument("--judgments", required=True, type=Path, help="JSONL: pair_id, order, verdict[, sample]")
+    p_score.add_argument(
+        "--import",
+        dest="import_from",
+        default=None,
+        metavar="SOURCE",
+        help="--judgments is in another project's released layout: judgebench (its outputs/*.jsonl), "
+        "rewardbench (reward-bench's eval-set-scores/*.json)",
+    )
     p_score.add_argument(
         "--out",
         type=Path,
         default=None,
         help="write OUT/results.json (default: print only); other benchmarks already in it are kept",
     )
-    p_score.add_argument("--seed", type=int, default=0, help="seed of the single-order choice and the bootstrap")
+    p_score.add_argument(
+        "--seed", type=int, default=0, help="seed of the single-order choice and the bootstrap (0 to 2**32-1)"
+    )
     p_score.add_argument("--scores", action="store_true", help="combine samples by Mean-Score@N (score formats)")
     _add_data_dir(p_score)
 
@@ -58,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a seeded sample of N pairs of each benchmark, across all its subsets (stable; grows by adding pairs)",
     )
-    p_run.add_argument("--seed", type=int, default=0)
+    p_run.add_argument("--seed", type=int, default=0, help="0 to 2**32-1")
     p_run.add_argument("--order", default="both", choices=["both", "single", "ab", "ba"])
     p_run.add_argument("--samples", type=int, default=1, help="N samples per judgment: SC@N or Mean-Score@N")
     p_run.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<judge>__<benches>)")
@@ -70,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--batch-size", type=int, default=None, help="transformers backend batch size")
     p_run.add_argument("--concurrency", type=int, default=None, help="HTTP backend: requests in flight")
     p_run.add_argument("--tensor-parallel-size", type=int, default=None, help="vLLM backend")
+    p_run.add_argument(
+        "--executor", default="local", choices=["local", "ray"], help="ray: replicas of the judge on a Ray cluster"
+    )
+    p_run.add_argument(
+        "--ray-address", default=None, help="HOST:PORT of a Ray head (default: $RAY_ADDRESS, else local)"
+    )
+    p_run.add_argument("--replicas", type=int, default=None, help="Ray replicas (default: one per GPU share, else 1)")
+    p_run.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs Ray reserves per replica")
+    p_run.add_argument("--replica-gpus", type=float, default=None, help="GPUs per replica (default: the judge's need)")
     p_run.add_argument(
         "--backend-option",
         action="append",
@@ -86,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("--out", type=Path, default=None)
     p_report.add_argument("--with-paper", nargs="?", const="v1", choices=["v1", "v3"], help="J1 rows: v1 (bare) or v3")
     p_report.add_argument("--no-plots", action="store_true")
+    p_report.add_argument(
+        "--force", action="store_true", help="write into an --out holding files no report wrote (they are kept)"
+    )
     _add_data_dir(p_report)
     from j1eval.build.cli import add_build_parser  # build followbencheval: j1eval/build/cli.py
 
@@ -125,12 +154,29 @@ def cmd_score(args: argparse.Namespace) -> int:
     from j1eval.scoring import read_judgments, score_bench
     from j1eval.store import RESULTS_FILE
 
+    check_seed(args.seed)
+    if args.import_from:  # the benchmark the source's files judge (j1eval.importers)
+        from j1eval.importers import import_bench
+
+        args.bench = import_bench(args.import_from, args.bench)
+    if not args.bench:
+        raise InputError("score: give --bench NAME (or --import SOURCE)")
     bench = get_benchmark(args.bench)
     data = bench.load(resolve_data_dir(args.data_dir))
     check_bench_data(args.bench, data)
-    frame = read_judgments(args.judgments, pair_ids=[p.pair_id for p in data.pairs], bench=args.bench)
+    known = [p.pair_id for p in data.pairs]
+    if getattr(bench, "kway", None):  # a best-of-k benchmark: 4-way judgments name the prompt (j1eval.kway)
+        known += [str(p.meta["prompt_id"]) for p in data.pairs]
+    notes: list[str] = []
+    if args.import_from:  # read in the source's own layout, every record mapped or named (j1eval.importers)
+        from j1eval.importers import import_judgments
+
+        by_id = {p.pair_id: p for p in data.pairs}
+        frame, notes = import_judgments(args.import_from, args.judgments, by_id, bench=args.bench, seed=args.seed)
+    else:
+        frame = read_judgments(args.judgments, pair_ids=known, bench=args.bench)
     judged = set(frame["pair_id"])
-    pairs = [p for p in data.pairs if p.pair_id in judged]
+    pairs = [p for p in data.pairs if p.pair_id in judged or str(p.meta.get("prompt_id")) in judged]
     rows: dict[str, Any] = {}  # the per-pair table behind the figures, for OUT/pairs.parquet
     results = {
         args.bench: score_bench(
@@ -138,6 +184,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         )
     }
     print(results_table(results))
+    for note in notes:
+        print(f"note: {note}")
     if args.out is None:
         print(f"\nnot written: pass --out DIR to write DIR/{RESULTS_FILE}")
         return 0
@@ -191,6 +239,9 @@ def parse_backend_options(items: list[str]) -> dict[str, Any]:
             options[key] = json.loads(raw)
         except json.JSONDecodeError:
             options[key] = raw
+    from j1eval.secrets import remember
+
+    remember(options)  # secret-named values (api_key=...): hidden in every file and line written
     return options
 
 
@@ -201,22 +252,25 @@ def guarded(command: Callable[[], int], interrupted: str, *, brief_bugs: bool = 
     is one line too, exit 1. With ``brief_bugs``, so is any other exception: one line,
     the traceback kept in a file for a bug report ($J1EVAL_TRACEBACK=1 prints it instead).
     """
+    from j1eval.secrets import redact  # every line printed here hides API keys
+
     try:
         return command()
     except J1EvalError as exc:
-        print(f"error: {plain(exc)}", file=sys.stderr)
+        print(redact(f"error: {plain(exc)}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:  # a run's own message says what is kept and the command that resumes
-        print(f"interrupted: {plain(exc) or interrupted}", file=sys.stderr)
+        print(redact(f"interrupted: {plain(exc) or interrupted}"), file=sys.stderr)
         return 130
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {plain(where)}{plain(exc.strerror or exc)}", file=sys.stderr)
+        print(redact(f"error: {plain(where)}{plain(exc.strerror or exc)}"), file=sys.stderr)
         return 1
     except Exception as exc:
         if not brief_bugs or os.environ.get("J1EVAL_TRACEBACK"):
             raise
-        print(f"error: unexpected {type(exc).__name__}: {plain(exc)[:300]} ({_keep_traceback()})", file=sys.stderr)
+        line = f"error: unexpected {type(exc).__name__}: {plain(exc)[:300]} ({_keep_traceback()})"
+        print(redact(line), file=sys.stderr)
         return 1
 
 
@@ -225,10 +279,12 @@ def _keep_traceback() -> str:
     import tempfile
     import traceback
 
+    from j1eval.secrets import redact, redact_argv
+
     try:
         fd, path = tempfile.mkstemp(prefix="j1eval-traceback-", suffix=".txt")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(" ".join(sys.argv) + "\n\n" + traceback.format_exc())
+            fh.write(redact(" ".join(redact_argv(sys.argv)) + "\n\n" + traceback.format_exc()))
     except OSError:
         return "a bug in j1eval: rerun with J1EVAL_TRACEBACK=1 and report it"
     return f"a bug in j1eval: please report it with the traceback in {path}"
@@ -236,8 +292,10 @@ def _keep_traceback() -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from j1eval.console import results_table
+    from j1eval.executors import ExecutorConfig
     from j1eval.runner import RunConfig, run
 
+    check_seed(args.seed)
     options = parse_backend_options(args.backend_option)
     if args.batch_size is not None:
         options["batch_size"] = args.batch_size
@@ -261,6 +319,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         top_p=args.top_p,
         backend_options=options,
+        executor=ExecutorConfig(
+            args.executor,
+            args.ray_address,
+            args.replicas,
+            replica_cpus=args.replica_cpus,
+            replica_gpus=args.replica_gpus,
+        ),
         progress=not args.no_progress,
         command=["python", "-m", "j1eval", *sys.argv[1:]],
     )

@@ -6,8 +6,9 @@ caller reads line by line, which names the first bad line and field. So a file i
 accepted with exactly the rows the exact reader would give, or read by the exact reader;
 no check is skipped, only done on whole columns at once.
 
-Things only the exact reader handles (``None`` here): a line that is not a JSON object or not
-UTF-8, blank lines (line numbers would shift), a column of another type than the fields allow,
+Things only the exact reader handles (``None`` here): a line that is not a JSON object, bytes that
+are not UTF-8 (inside strings too), a leading BOM, blank lines (line numbers would shift), a
+column of another type than the fields allow,
 any value the checks refuse, and a null ``verdict`` or ``sample`` whose key cannot be shown to be
 present (or absent) in its line.
 """
@@ -22,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from j1eval.errors import InputError
+from j1eval.safe_io import BOM, open_regular
 from j1eval.types import FAILURE_CLASSES, ORDERS, VERDICTS
 
 _STRING = (pa.string(), pa.large_string())
@@ -43,11 +46,23 @@ def _depth(typ: pa.DataType, limit: int = _MAX_DEPTH + 1) -> int:
 def read_rows(path: Path, known: Collection[str] | None = None, bench: str | None = None) -> pd.DataFrame | None:
     """Scoring rows of ``path`` (columns as ``validate_row`` gives, plus ``line`` and ``bench``), or None:
     then read it exactly."""
+    try:
+        with open_regular(path) as fh:
+            data = fh.read()
+    except (OSError, InputError):
+        return None
+    return rows_from_bytes(data, known, bench)
+
+
+def rows_from_bytes(data: bytes, known: Collection[str] | None = None, bench: str | None = None) -> pd.DataFrame | None:
+    """:func:`read_rows` on a file's bytes already read (a pipe can be read only once)."""
     import pyarrow.json as pj
 
+    if data.startswith(BOM):
+        return None  # the exact reader refuses it, naming the file
     try:
-        data = path.read_bytes()
-    except OSError:
+        data.decode("utf-8")  # pyarrow lets invalid UTF-8 through inside strings; the exact reader does not
+    except UnicodeDecodeError:
         return None
     if not data.endswith(b"\n") or b"\n\n" in data or data.startswith(b"\n") or b"\r" in data:
         return None  # a partial tail, blank lines or CR line ends: the exact reader decides

@@ -67,8 +67,41 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+#: 4-way runs of a best-of-4 benchmark (j1eval.kway): their own table.
+KWAY_COLUMNS = (
+    ("n_items", "items"),
+    ("j1", "J1"),
+    ("best_of_4", "best-of-4"),
+    ("acc_slot_a", "acc slot A"),
+    ("acc_slot_b", "B"),
+    ("acc_slot_c", "C"),
+    ("acc_slot_d", "D"),
+    ("acc_all_rotations", "all rotations"),
+    ("rotation_change_rate", "changes"),
+    ("slot_rate_a", "picks A"),
+    ("tv_shift", "TV shift"),
+    ("parse_failure_rate", "no verdict"),
+)
+
+
 def results_table(results: Mapping[str, Any], subsets: bool = True) -> str:
-    """One row per benchmark (and per subset, indented), figures in percent."""
+    """One row per benchmark (and per subset, indented), figures in percent; 4-way runs in a table of their own."""
+    kway = {b: r for b, r in results.items() if r.get("protocol") == "k-way"}
+    reasons = [f"{b}: {k} is null: {why}" for b, r in results.items() for k, why in (r.get("reasons") or {}).items()]
+    results = {b: r for b, r in results.items() if b not in kway}
+    parts = [_pairwise_table(results, subsets)] if results else []
+    if kway:
+        rows = [
+            [name] + [cell(figs, key) for key, _ in KWAY_COLUMNS]
+            for bench, res in kway.items()
+            for name, figs in [(bench, res["overall"])] + [(f"  {n}", f) for n, f in res.get("subsets", {}).items()]
+            if subsets or not name.startswith(" ")
+        ]
+        parts.append(render_table(["4-way benchmark"] + [t for _, t in KWAY_COLUMNS], rows))
+    return "\n\n".join(parts) + ("\n" + "\n".join(reasons) if reasons else "")
+
+
+def _pairwise_table(results: Mapping[str, Any], subsets: bool = True) -> str:
     columns = list(COLUMNS)
     if any("mean_p_a" in res["overall"] for res in results.values()):
         columns += PROBABILITY_COLUMNS

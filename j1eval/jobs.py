@@ -17,6 +17,7 @@ from j1eval.backends import Request
 from j1eval.benchmarks import BENCHMARKS, standard_benchmarks
 from j1eval.errors import InputError
 from j1eval.formats import Format
+from j1eval.kway import kway_items, rotations_for
 from j1eval.metrics import single_order
 from j1eval.types import ORDERS, Order, Pair
 
@@ -93,10 +94,18 @@ def make_jobs(
     ident = json.dumps(identity, sort_keys=True)
     jobs: list[Job] = []
     prompts_by_hash: dict[str, Request] = {}
+    k = getattr(fmt, "k", 2)  # a k-way format judges items in rotations (j1eval.kway), not pairs in orders
     for name, pairs in pairs_by_bench.items():
-        rule = getattr(BENCHMARKS.get(name), "single_order", "seeded") if name in BENCHMARKS.names() else "seeded"
+        bench_cls = BENCHMARKS.get(name) if name in BENCHMARKS.names() else None
+        rule = getattr(bench_cls, "single_order", "seeded")
+        if k > 2:
+            if getattr(bench_cls, "kway", None) != k:
+                raise InputError(f"--format {fmt.name} ranks {k} responses: benchmark {name!r} is not best-of-{k}")
+            pairs = kway_items(pairs, seed)
         for pair in pairs:
-            for pair_order in orders_for(pair.pair_id, order, seed, rule):
+            for pair_order in (
+                rotations_for(pair.pair_id, order, seed) if k > 2 else orders_for(pair.pair_id, order, seed, rule)
+            ):
                 hashes = []
                 for part, prompt in enumerate(fmt.prompts(pair, pair_order)):
                     h = _hash(json.dumps(list(prompt.messages), sort_keys=True))

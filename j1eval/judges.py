@@ -1,7 +1,8 @@
 """Named judges: a judge = model + backend + format + sampling.
 
 ``--judge NAME`` picks an entry here; ``hf:PATH_OR_ID``, ``vllm:PATH_OR_ID`` and
-``openai:MODEL@BASE_URL`` build one for any other model (with ``--format``).
+``openai:MODEL@BASE_URL`` build one for any other model (with ``--format``), and
+``rm:PATH_OR_ID`` one for a scalar reward model (format ``reward-model``).
 """
 
 from __future__ import annotations
@@ -70,8 +71,13 @@ OPERATIONAL_OPTIONS = frozenset(
         "batch_size",
         "check_models",
         "concurrency",
+        "cpu_threads_bind",
+        "enable_chunked_prefill",
         "enforce_eager",
+        "engine_process",
         "gpu_memory_utilization",
+        "keep_engine",
+        "kv_cache_gib",
         "max_retries",
         "prefill",
         "tensor_parallel_size",
@@ -156,7 +162,9 @@ for _rule, _what in [
     )
 
 
-ADHOC_PREFIXES = ("hf", "vllm", "openai")
+ADHOC_PREFIXES = ("hf", "vllm", "openai", "rm")
+#: The format an ad hoc judge answers in by default (``rm:``: a scalar reward model scores each response).
+ADHOC_FORMATS = {"rm": "reward-model"}
 
 
 def resolve_judge(
@@ -190,6 +198,7 @@ def resolve_judge(
             name=f"{prefix}:{model_name}",
             backend=prefix,
             model=model_name,
+            format=ADHOC_FORMATS.get(prefix, "pairwise-verdict"),
             options=extra,
             description=f"{prefix} model {rest}",
         )

@@ -29,17 +29,25 @@ class LockedError(J1EvalError):
 class RunLock:
     """``with RunLock(run_dir):`` holds the directory's lock (created with the directory if needed)."""
 
-    def __init__(self, run_dir: str | Path, what: str = "j1eval run") -> None:
+    def __init__(
+        self, run_dir: str | Path, what: str = "j1eval run", name: str = LOCK_FILE, purpose: str = "run directory"
+    ) -> None:
         self.run_dir = Path(run_dir)
-        self.path = self.run_dir / LOCK_FILE
+        self.path = self.run_dir / name
         self.what = what
+        self.purpose = purpose  # in the refusal: "one writer per run directory"
+        self.read_only = False
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:
+        """Take the lock; on a folder nobody can write (a read-only copy) there is nothing to lock: ``read_only``."""
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
+            if self.run_dir.is_dir() and read_only(self.run_dir):
+                self.read_only = True  # a finished run is still read (j1eval.reuse); any write fails in one line
+                return self
             raise SetupError(f"cannot write to run directory {self.run_dir} ({exc.strerror or exc})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -49,7 +57,7 @@ class RunLock:
                 raise SetupError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
             raise LockedError(
                 f"{self.run_dir} is being written by another process ({holder(self.path)}): one writer per "
-                "run directory; wait for it to finish, or pass a different --out"
+                f"{self.purpose}; wait for it to finish, or pass a different --out"
             ) from None
         try:  # who holds it, for the message of the next one that tries
             os.ftruncate(fd, 0)
@@ -69,6 +77,14 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def read_only(folder: Path) -> bool:
+    """Whether ``folder`` cannot be written: a read-only file system, or no write permission."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+    except OSError:
+        return False
 
 
 def holder(path: Path, wait_s: float = 0.5) -> str:

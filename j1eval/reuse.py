@@ -2,8 +2,9 @@
 
 A finished run records a fingerprint of everything its figures depend on: the judge's identity and
 template, the set-up (seed, order, samples, pair selection, bootstrap size), every benchmark's data
-(source, file hashes, pair counts, missing parts), the size and modification time of
-``judgments.jsonl``, and j1eval's own code (a hash of its source files). A rerun whose fingerprint
+(source, file hashes, pair counts, missing parts), a content hash of ``judgments.jsonl`` (read
+once, streamed: ~30 ms for 21K judgments; a file edited in place with its size and mtime restored
+is seen), and j1eval's own code (a hash of its source files). A rerun whose fingerprint
 is the same, whose last invocation left no backend error to retry, and whose ``results.json`` and
 ``pairs.parquet`` are there, returns those results without rendering a prompt or reading a judgment.
 Anything else (an edited judgments file, a new data file, other code) takes the full path.
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from j1eval.errors import InputError
-from j1eval.safe_io import read_json_object
+from j1eval.safe_io import open_regular, read_json_object
 
 #: The manifest fields the figures depend on (the rest says when and how the run was made).
 SETUP_FIELDS = ("judge_identity", "template_hash", "seed", "order", "order_rule", "samples", "limit", "sample")
@@ -37,11 +38,19 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
+def content_hash(path: Path) -> str | None:
+    """blake2b of a regular file's bytes, streamed in 1 MiB blocks; None when it is unreadable or not a regular file."""
+    try:
+        with open_regular(path) as fh:
+            return hashlib.file_digest(fh, "blake2b").hexdigest()
+    except (OSError, InputError):
+        return None
+
+
 def fingerprint(manifest: Mapping[str, Any], n_boot: int, judgments: Path) -> str | None:
     """The fingerprint of a run as ``manifest`` describes it, or None when the judgments file is unreadable."""
-    try:
-        stat = judgments.stat()
-    except OSError:
+    digest = content_hash(judgments)
+    if digest is None:
         return None
     inputs = {
         "setup": {key: manifest.get(key) for key in SETUP_FIELDS},
@@ -50,7 +59,7 @@ def fingerprint(manifest: Mapping[str, Any], n_boot: int, judgments: Path) -> st
             for name, info in sorted((manifest.get("benchmarks") or {}).items())
         },
         "n_boot": n_boot,
-        "judgments": [stat.st_size, stat.st_mtime_ns],
+        "judgments": digest,
         "code": code_hash(),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()

@@ -22,15 +22,16 @@ from typing import Any
 
 import pandas as pd
 
-from j1eval.backends import get_backend_class
+from j1eval.backends import BackendDied, get_backend_class
 from j1eval.benchmarks import Benchmark, BenchmarkData, get_benchmark, resolve_data_dir
 from j1eval.checks import check_bench_data, setup_differences
-from j1eval.errors import InputError
+from j1eval.errors import InputError, SetupError
+from j1eval.executors import ExecutorConfig, open_backend
 from j1eval.formats import Format, get_format
 from j1eval.generation import generate
 from j1eval.jobs import ORDER_MODES, ORDER_RULE, SAMPLE_RULE, Job, expand_benches, make_jobs, orders_for, select_pairs
 from j1eval.judges import JudgeSpec, resolve_judge
-from j1eval.lock import RunLock
+from j1eval.lock import RunLock, read_only
 from j1eval.manifest import build_manifest, now
 from j1eval.metrics import N_BOOTSTRAP
 from j1eval.pairs_file import write_pairs
@@ -98,6 +99,7 @@ class RunConfig:
     temperature: float | None = None
     top_p: float | None = None
     backend_options: dict[str, Any] = field(default_factory=dict)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # operational: where prompts are judged
     progress: bool = True
     n_boot: int = N_BOOTSTRAP
     command: list[str] | None = None
@@ -132,6 +134,7 @@ def run(config: RunConfig) -> RunOutcome:
         raise InputError("--limit and --sample pick pairs in different ways: give one of them")
     if config.order not in ORDER_MODES:
         raise InputError(f"--order must be one of {', '.join(ORDER_MODES)}, got {config.order!r}")
+    config.executor.check()  # executor flags are checked before any data or model loads
     bench_names = expand_benches(config.benches)
     temperature = config.temperature
     if config.samples > 1 and temperature is None:
@@ -210,7 +213,7 @@ def _run_locked(
         # The manifest is first written once the backend is up: a judge that fails to start
         # (no model, no server) leaves no claim on the directory.
         if pending:
-            backend = get_backend_class(spec.backend)(spec.model, **spec.options)
+            backend = open_backend(spec, config.executor)  # local, or replicas on Ray (j1eval.executors)
             try:
                 revision = backend.model_revision
                 old_revision = (previous or {}).get("model_revision")
@@ -220,11 +223,21 @@ def _run_locked(
                         "pass a different --out"
                     )
                 manifest["model_revision"] = revision
+                manifest["executor"] = config.executor.describe() | getattr(backend, "executor_info", {})
+                engine = getattr(backend, "engine_info", None)  # vLLM: device, dtype, KV cache, threads, version
+                if engine is not None:
+                    manifest["engine"] = engine
                 write_json(out_dir / MANIFEST_FILE, manifest)
                 generate(backend, spec, fmt, pending, prompts, store, config.progress, n_cached, len(jobs))
             except KeyboardInterrupt:
                 kept = sum(job.key in store.keys for job in jobs)
                 raise RunInterrupted(store.path, kept, len(jobs), config.command or sys.argv) from None
+            except BackendDied as exc:  # its requests in flight are stored as backend_error: a rerun retries them
+                kept = sum(job.key in store.keys for job in jobs)
+                raise SetupError(
+                    f"{exc}; {kept} of {len(jobs)} judgments are stored in {store.path} (those in flight as "
+                    f"backend_error); resume with: {shlex.join(config.command or sys.argv)}"
+                ) from None
             finally:
                 backend.close()
         stored = read_stored(store.path, {job.key for job in jobs}, set(loaded))
@@ -271,7 +284,8 @@ def _reuse(
     counts = {"judgments": total, "cached": total, "generated": 0, "backend_errors": 0}
     invocation = {"command": manifest["command"], "finished_at": manifest["finished_at"], **counts}
     manifest["invocations"] = [*previous.get("invocations", []), invocation]
-    write_json(out_dir / MANIFEST_FILE, manifest)
+    if not read_only(out_dir):  # a read-only copy of a finished run: its results, nothing recorded
+        write_json(out_dir / MANIFEST_FILE, manifest)
     return RunOutcome(out_dir, results, 0, total, n_without_p_a=without_p_a)
 
 
@@ -310,7 +324,7 @@ def _score(
         results[name] = score_bench(
             bench,
             pairs,
-            part[SCORING_COLUMNS].reset_index(drop=True),
+            part[[*SCORING_COLUMNS, *(["probs"] if "probs" in part.columns else [])]].reset_index(drop=True),
             seed=config.seed,
             use_scores=fmt.uses_scores,
             n_boot=config.n_boot,

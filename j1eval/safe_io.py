@@ -4,26 +4,25 @@
   manifests, results) and turn every way they can be wrong (not UTF-8, not JSON, nested
   past the parser's depth, not an object) into an :class:`InputError` naming the file and
   the line.
-* :func:`publish_dir` writes a set of files (a report) into a temporary directory and
-  swaps it into place, so a killed writer never leaves half a set looking complete.
+* :func:`open_regular` opens a file to read without ever blocking on a FIFO, a socket or a
+  device, and reads a pipe once for every reader of it.
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import glob
+import io
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import stat
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
-from j1eval.errors import InputError, SetupError
+from j1eval.errors import InputError
 
 T = TypeVar("T")
+BOM = b"\xef\xbb\xbf"
 
 
 def os_reason(exc: OSError) -> str:
@@ -31,6 +30,60 @@ def os_reason(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return "disk full"
     return exc.strerror or str(exc) or type(exc).__name__
+
+
+_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words ("a FIFO (named pipe)", "a socket", ...)."""
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+#: The bytes of each pipe read so far (path -> bytes): a pipe can be read once, and the column-wise
+#: reader and the line reader both read their input.
+_PIPES: dict[str, bytes] = {}
+
+
+def open_regular(path: Path, *, pipes: bool = True) -> BinaryIO:
+    """``open(path, "rb")`` that never blocks on what is not a regular file.
+
+    A socket, device or folder is an InputError naming it. A pipe (``<(cat FILE)``) is read
+    whole once and served from memory to every later open of the same path; a FIFO with nothing
+    writing to it is refused instead of waited on; ``pipes=False`` (the dashboard) refuses pipes too.
+    """
+    key = os.fspath(path)
+    if pipes and key in _PIPES:
+        return io.BytesIO(_PIPES[key])
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket
+            raise InputError("cannot read: a socket, not a regular file", path=path) from None
+        raise InputError(f"cannot read: {os_reason(exc)}", path=path) from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    if not (pipes and stat.S_ISFIFO(mode)):
+        os.close(fd)
+        raise InputError(f"cannot read: {file_kind(mode)}, not a regular file", path=path)
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        try:
+            first = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            first = None  # a writer is there, with nothing written yet
+        if first == b"":
+            raise InputError("cannot read: a FIFO (named pipe) with nothing writing to it", path=path)
+        os.set_blocking(fd, True)
+        _PIPES[key] = (first or b"") + fh.readall()
+    return io.BytesIO(_PIPES[key])
 
 
 def parse_json(text: str | bytes, *, path: object, record: object = None) -> Any:
@@ -50,7 +103,8 @@ def parse_json(text: str | bytes, *, path: object, record: object = None) -> Any
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
     """A JSON file that must hold one object (``what`` names it in errors: "manifest", "results")."""
     try:
-        data = path.read_bytes()
+        with open_regular(path) as fh:
+            data = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read the {what}: {os_reason(exc)}", path=path) from None
     value = parse_json(data, path=path)
@@ -60,7 +114,7 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def iter_jsonl(
-    path: Path, *, partial_tail_ok: bool = False, skipped: list[int] | None = None
+    path: Path, *, partial_tail_ok: bool = False, skipped: list[int] | None = None, pipes: bool = True
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSONL file: the project's one JSONL reader.
 
@@ -68,13 +122,14 @@ def iter_jsonl(
     (a writer killed mid-line, or one still writing); everywhere else a bad line is an error.
     ``skipped``: a lenient read (the dashboard's): bytes that are not UTF-8 are replaced, and
     the number of each line that is not a JSON object is appended to this list, not raised.
+    ``pipes=False``: a pipe is refused like any other file that is not regular (see :func:`open_regular`).
     """
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 (closed by the with below)
-    except OSError as exc:
-        raise InputError(f"cannot read: {os_reason(exc)}", path=path) from None
-    with fh:
+    with open_regular(path, pipes=pipes) as fh:
         for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1 and raw.startswith(BOM):
+                if skipped is None:
+                    raise InputError("starts with a byte-order mark (BOM): save it as UTF-8 without BOM", path=path)
+                raw = raw[len(BOM) :]
             if not raw.strip():
                 continue
             where = f"line {lineno}"
@@ -108,107 +163,3 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
 def _kind(value: Any) -> str:
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
     return names.get(type(value), "a number")
-
-
-# --------------------------------------------------------------------------- publishing a directory
-
-_RENAME_EXCHANGE = 2  # Linux renameat2 flag: swap two paths atomically
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two directories in one atomic step where the OS can (Linux renameat2); False where it cannot."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return rc == 0
-
-
-def _carry_over(old: Path, new: Path) -> None:
-    """Put into ``new`` every file of ``old`` that ``new`` does not have (hard links where possible)."""
-    for entry in os.scandir(old):
-        src, dst = Path(entry.path), new / entry.name
-        if entry.is_symlink():
-            if not os.path.lexists(dst):
-                os.symlink(os.readlink(src), dst)
-        elif entry.is_dir():
-            if dst.is_dir() and not dst.is_symlink():
-                _carry_over(src, dst)
-            elif not os.path.lexists(dst):
-                dst.mkdir()
-                shutil.copystat(src, dst)
-                _carry_over(src, dst)
-        elif entry.is_file() and not os.path.lexists(dst):
-            try:
-                os.link(src, dst)
-            except OSError:
-                shutil.copy2(src, dst)
-
-
-def publish_dir(out: Path, build: Callable[[Path], T]) -> T:
-    """Run ``build(tmp)`` to write files into a fresh directory, then make it ``out`` in one step.
-
-    Files already in ``out`` that ``build`` did not write are kept (another format's tables,
-    a hand-written README). A killed ``build`` leaves ``out`` as it was, and only a hidden
-    ``.NAME.tmp-*`` directory beside it.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError("--out names an existing file, not a folder", path=out)
-    target = Path(os.path.realpath(out))  # a symlinked --out: replace what it points to
-    cwd = Path.cwd().resolve()
-    if target == cwd or target in cwd.parents:
-        raise InputError("--out is the current folder or one above it; pass a folder for the report", path=out)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_orphans(target)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
-    except OSError as exc:
-        raise SetupError(f"cannot write the report under {target.parent} ({os_reason(exc)})") from None
-    try:
-        os.chmod(tmp, 0o777 & ~_umask())
-        result = build(tmp)
-        if target.is_dir():
-            _carry_over(target, tmp)
-            if not _exchange(tmp, target):  # no atomic swap here: two renames, a moment without `out`
-                old = tmp.with_name(tmp.name + ".old")
-                os.rename(target, old)
-                try:
-                    os.rename(tmp, target)
-                except OSError:
-                    os.rename(old, target)
-                    raise
-                tmp = old
-        else:
-            os.rename(tmp, target)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SetupError(f"cannot write the report to {out} ({os_reason(exc)}); nothing there was changed") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(tmp, ignore_errors=True)  # after the swap: the previous set
-    return result
-
-
-def _remove_orphans(target: Path) -> None:
-    """Temporary folders of earlier publishes into ``target`` whose process no longer runs (killed)."""
-    for path in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
-        pid = path.name[len(target.name) + 6 :].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            continue  # alive (another user's process): leave it
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -16,6 +16,7 @@ import pandas as pd
 from j1eval.benchmarks import Benchmark
 from j1eval.columnar import read_rows
 from j1eval.errors import InputError
+from j1eval.kway import LETTERS, ROTATIONS, is_rotation, score_kway
 from j1eval.metrics import N_BOOTSTRAP, compute_figures, pair_table, poisson_weights
 from j1eval.pairs_file import pair_rows
 from j1eval.safe_io import iter_jsonl
@@ -84,9 +85,13 @@ def validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[str
         raise InputError(f"must be a non-empty string, got {pair_id!r}", field="pair_id", **where)
     if known is not None and pair_id not in known:
         raise InputError(f"unknown pair id {pair_id!r} for this benchmark", field="pair_id", **where)
-    if rec["order"] not in ORDERS:
-        raise InputError(f"must be 'ab' or 'ba', got {rec['order']!r}", field="order", **where)
-    if rec["verdict"] is not None and rec["verdict"] not in VERDICTS:
+    rotation = is_rotation(rec["order"])  # a 4-way judgment (j1eval.kway): slot letters A-D
+    if rec["order"] not in ORDERS and not rotation:
+        msg = f"must be 'ab' or 'ba' (or a 4-way rotation r0-r3), got {rec['order']!r}"
+        raise InputError(msg, field="order", **where)
+    if rotation and rec["verdict"] is not None and rec["verdict"] not in LETTERS:
+        raise InputError(f"must be 'A', 'B', 'C', 'D' or null, got {rec['verdict']!r}", field="verdict", **where)
+    if not rotation and rec["verdict"] is not None and rec["verdict"] not in VERDICTS:
         raise InputError(f"must be 'A', 'B', 'tie' or null, got {rec['verdict']!r}", field="verdict", **where)
     sample = rec.get("sample", 0)
     if not isinstance(sample, int) or isinstance(sample, bool) or sample < 0:
@@ -115,7 +120,23 @@ def validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[str
         "p_a": None if p_a is None else float(p_a),
         "line": int(str(where["record"]).split()[-1]),
         **({"key": rec["key"]} if isinstance(rec.get("key"), str) else {}),  # a run's cache key (j1eval.store)
+        **({"probs": _slot_probs(rec, where)} if rotation and _has_probs(rec) else {}),
     }
+
+
+def _has_probs(rec: Mapping[str, Any]) -> bool:
+    return rec.get("probs", rec.get("choice_probs")) is not None
+
+
+def _slot_probs(rec: Mapping[str, Any], where: dict[str, Any]) -> dict[str, float]:
+    """A 4-way judgment's slot probabilities (``probs``, or a run's ``choice_probs`` masses), checked."""
+    name = "probs" if "probs" in rec else "choice_probs"
+    value = rec[name]
+    ok = isinstance(value, dict) and set(value) <= set(LETTERS)
+    ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1 for v in value.values())
+    if not ok:
+        raise InputError("must be an object of slot letters A-D to probabilities from 0 to 1", field=name, **where)
+    return {k: float(v) for k, v in value.items()}
 
 
 def _score(scores: Mapping[str, Any] | None, slot: str) -> float | None:
@@ -142,8 +163,16 @@ def score_bench(
     math); they are listed under ``missing`` so that no reader takes the figures
     for the whole benchmark.
     """
+    rotations = judgments["order"].isin(ROTATIONS)
+    if rotations.any():  # a 4-way run: items in rotations, scored by j1eval.kway (no pairs.parquet rows)
+        if not rotations.all() or not getattr(benchmark, "kway", None):
+            raise InputError(f"{benchmark.name}: 4-way rotations (r0-r3) need a best-of-4 benchmark, alone in the file")
+        return score_kway(benchmark, pairs, judgments, seed=seed, n_boot=n_boot)
     verdicts = aggregate_samples(judgments, use_scores=use_scores)
     table = pair_table(pairs, verdicts, benchmark, seed=seed)
+    prepare = getattr(benchmark, "prepare_table", None)  # per-pair columns from the judgments (RewardBench 2's scores)
+    if prepare is not None:
+        table = prepare(table, judgments)
     if rows is not None:  # ``rows[bench]``: this table as pairs.parquet keeps it (j1eval.pairs_file)
         rows[benchmark.name] = pair_rows(benchmark, pairs, judgments, table)
     # One bootstrap draw per pair serves the benchmark and each subset (a subset's resample is the
@@ -163,4 +192,22 @@ def score_bench(
         )
         for name, rows in sorted(table.groupby("subset", sort=True).indices.items())
     }
-    return {"overall": overall, "subsets": subsets}
+    finish = getattr(benchmark, "finish_figures", None)  # figures without intervals, reasons for null figures
+    if finish is not None:
+        finish(overall, table)
+        for name, part in table.groupby("subset", sort=True):
+            finish(subsets[name], part)
+    out: dict[str, Any] = {"overall": overall, "subsets": subsets}
+    reasons = pop_reasons(overall, *subsets.values())
+    if reasons:  # why a figure is null, in words (beside the figures, which are numbers)
+        out["reasons"] = reasons
+    return out
+
+
+def pop_reasons(overall: dict[str, Any], *others: dict[str, Any]) -> dict[str, str]:
+    """Take the ``<figure>_reason`` texts out of figure sets; the overall set's, by figure."""
+    reasons = {k.removesuffix("_reason"): overall.pop(k) for k in [k for k in overall if k.endswith("_reason")]}
+    for figs in others:
+        for k in [k for k in figs if k.endswith("_reason")]:
+            reasons.setdefault(k.removesuffix("_reason"), figs.pop(k))
+    return reasons

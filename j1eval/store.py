@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from j1eval import secrets
 from j1eval.errors import InputError, SetupError
 from j1eval.safe_io import iter_jsonl, os_reason, parse_json, read_json_object
 
@@ -118,8 +119,10 @@ class JudgmentStore:
         durable on disk (fsync) at most every ``SYNC_INTERVAL_S`` seconds and on :meth:`close`."""
         assert self._fh is not None, "store is not open"
         try:
+            hide = secrets.remembered()  # an error message quoting a key: never on disk
             for rec in records:
-                self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                line = json.dumps(rec, ensure_ascii=False)
+                self._fh.write((secrets.redact(line) if hide else line) + "\n")
                 if not failed_at_backend(rec):
                     self.keys.add(rec["key"])
             self._fh.flush()
@@ -177,7 +180,8 @@ def write_json(path: Path, data: Any) -> None:
     """Write JSON through a temporary file and a rename: never half-written."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(secrets.redact_value(data), indent=2)  # no API key in a manifest or results
+        tmp.write_text(text + "\n", encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -72,4 +72,6 @@ def _read_exactly(path: Path, wanted: Collection[str], benches: Collection[str])
                 raise InputError(f"must name one of this run's benchmarks, got {rec.get('bench')!r}", **where)
             rows.append({**row, "bench": rec["bench"]})
     columns = ["pair_id", "order", "sample", "verdict", "failure", "score_a", "score_b", "p_a", "line", "key", "bench"]
+    if any("probs" in row for row in rows):  # 4-way judgments' slot probabilities (j1eval.kway)
+        columns.append("probs")
     return pd.DataFrame(rows, columns=columns)

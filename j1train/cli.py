@@ -66,4 +66,6 @@ COMMANDS = {"grpo": cmd_grpo, "data": cmd_data, "plot": cmd_plot}
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return guarded(lambda: COMMANDS[args.command](args), "saved checkpoints are kept under the output dir")
+    return guarded(
+        lambda: COMMANDS[args.command](args), "saved checkpoints are kept under the output dir", brief_bugs=True
+    )

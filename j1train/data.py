@@ -38,8 +38,8 @@ def load_training_pairs(
     data_dir: str | Path | None = None,
 ) -> list[Pair]:
     """The pairs named by ``source`` (see the module docstring), filtered and cut to ``limit``."""
-    if limit is not None and limit < 1:
-        raise InputError(f"limit must be at least 1, got {limit}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InputError(f"limit must be a whole number of at least 1, got {limit!r}", field="limit")
     if source.startswith("bench:"):
         pairs = _bench_pairs(source.removeprefix("bench:"), data_dir)
     elif source.startswith("ste:"):
@@ -59,9 +59,33 @@ def load_training_pairs(
                 field="subsets",
             )
         pairs = [p for p in pairs if p.subset in wanted]
+    if source.startswith(("bench:", "ste:")):
+        pairs = _drop_degenerate(pairs, source)
     if not pairs:
         raise InputError("no training pairs", path=source)
     return pairs[:limit] if limit is not None else pairs
+
+
+def degenerate(pair: Pair) -> str | None:
+    """Why a pair teaches nothing (an empty prompt or response, two identical responses), or None.
+
+    Such a pair has no right verdict: its label would reward an arbitrary slot, which is
+    position bias, not judgment.
+    """
+    for name, text in (("prompt", pair.prompt), ("response_1", pair.response_1), ("response_2", pair.response_2)):
+        if not str(text).strip():
+            return f"{name}: empty"
+    if str(pair.response_1).strip() == str(pair.response_2).strip():
+        return "response_1 and response_2: identical, so neither is better"
+    return None
+
+
+def _drop_degenerate(pairs: list[Pair], source: str) -> list[Pair]:
+    """A benchmark's or STE's pairs without the degenerate ones (third-party data: dropped, with a count)."""
+    kept = [p for p in pairs if degenerate(p) is None]
+    if len(kept) < len(pairs):
+        print(f"note: {source}: dropped {len(pairs) - len(kept)} pairs with an empty or duplicate response")
+    return kept
 
 
 def _bench_pairs(name: str, data_dir: str | Path | None) -> list[Pair]:
@@ -74,8 +98,10 @@ def _bench_pairs(name: str, data_dir: str | Path | None) -> list[Pair]:
 
 def read_pair_file(path: Path) -> list[Pair]:
     """Pairs from a local file; a bad record is one :class:`InputError` naming file, record and field."""
-    if not path.is_file():
+    if not path.exists():
         raise InputError("training pairs file not found", path=path)
+    if not path.is_file():
+        raise InputError("not a regular file (a folder, FIFO or device)", path=path)
     ids = UniqueIds()
     pairs: list[Pair] = []
     for loc, rec in read_records(path):
@@ -92,7 +118,17 @@ def read_pair_file(path: Path) -> list[Pair]:
             first, second, label = field(rec, "chosen", path, loc), field(rec, "rejected", path, loc), 1
         meta = {k: v for k, v in rec.items() if k not in {"pair_id", "prompt", "response_1", "response_2", "label"}}
         subset = str(rec.get("subset") or "train")
-        pairs.append(Pair(pair_id, "train", subset, prompt, first, second, label, meta))
+        pair = Pair(pair_id, "train", subset, prompt, first, second, label, meta)
+        why = degenerate(pair)
+        if why is not None:  # the user's own file: refused, so it can be fixed
+            name, _, message = why.partition(": ")
+            raise InputError(
+                f"{message}: a training pair needs a prompt and two different responses",
+                path=path,
+                record=loc,
+                field=name,
+            )
+        pairs.append(pair)
     return pairs
 
 

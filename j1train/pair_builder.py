@@ -46,6 +46,7 @@ from j1train.math_check import check_solution
 
 PAIRS_FILE = "pairs.jsonl"
 MODES = ("auto", "noisy", "math")
+RECIPES = ("generated", "verifiable")
 DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TEMPERATURE = 0.7  # the Self-Taught Evaluator's generation temperature
 STE_METHOD = "Self-Taught Evaluator (Wang et al. 2024, arXiv 2408.02666): rejected answers a noisy instruction"
@@ -53,14 +54,21 @@ STE_METHOD = "Self-Taught Evaluator (Wang et al. 2024, arXiv 2408.02666): reject
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``python -m j1train data``."""
-    parser.add_argument("--prompts", required=True, metavar="SOURCE", help="local .jsonl/.json/.parquet, or a hub id")
+    parser.add_argument(
+        "--recipe",
+        default="generated",
+        choices=RECIPES,
+        help="generated: pairs from --prompts and a --generator model (default); verifiable: rule-decided pairs "
+        "from the shipped lists, split train/validation/test (j1train/verifiable.py)",
+    )
+    parser.add_argument("--families", default=None, help="verifiable: families to build (default all)")
+    parser.add_argument("--prompts", metavar="SOURCE", help="local .jsonl/.json/.parquet, or a hub id")
     parser.add_argument("--split", default="train", help="hub split (default train)")
     parser.add_argument("--prompt-column", default="prompt", help="column holding the prompt (default prompt)")
     parser.add_argument("--answer-column", default=None, help="column of reference answers (math prompts)")
     parser.add_argument("--limit", type=int, default=None, help="the first N distinct prompts")
     parser.add_argument(
         "--generator",
-        required=True,
         metavar="JUDGE_OR_MODEL",
         help="a model as --judge takes it: hf:PATH_OR_ID, vllm:PATH_OR_ID, openai:MODEL@URL, smollm2-135m",
     )
@@ -85,6 +93,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the builder; errors end it with one line and a non-zero exit code."""
+    if args.recipe == "verifiable":
+        from j1train.verifiable import build_verifiable
+
+        return guarded(lambda: build_verifiable(args), "rerun the same command: the splits are rewritten whole")
     return guarded(lambda: build(args), "finished generations are kept; rerun the same command to resume")
 
 
@@ -123,6 +135,9 @@ def pair_record(
 
 
 def _validate(args: argparse.Namespace) -> str:
+    for flag in ("prompts", "generator"):
+        if not getattr(args, flag):
+            raise InputError(f"--{flag} is required (or --recipe verifiable, which needs no model)")
     if args.limit is not None and args.limit < 1:
         raise InputError(f"--limit must be at least 1, got {args.limit}")
     if args.samples < 1:

@@ -14,23 +14,25 @@ from j1eval.formats import FORMATS, get_format
 from j1eval.types import FAILURE_CLASSES, ORDERS, Pair, Parsed
 
 NAMES = ["pairwise-verdict", "pairwise-scores", "scores-verdict", "pointwise", "plan-execute", "direct-verdict"]
+NAMES += ["reward-model"]  # a scalar reward model's two scores (rm: judges)
+KWAY_NAMES = ["rank-4", "direct-rank-4"]  # best-of-4 formats, judged in rotations: tests/test_rewardbench2_kway.py
 VERDICT_FORMATS = ["pairwise-verdict", "scores-verdict", "plan-execute"]
 PAIR = Pair("p1", "bench", "sub", "What is 2+2? Use {braces}.", "It is 4. {response_b} {x}", "5 {instruction}", 1)
 
 
 def test_registry_has_every_format():
-    assert sorted(NAMES) == FORMATS.names()
+    assert sorted(NAMES + KWAY_NAMES) == FORMATS.names()
     for name in NAMES:
         fmt = get_format(name)
         assert fmt.name == name
-        assert fmt.pointwise == (name == "pointwise")
-        assert fmt.uses_scores == (name in ("pairwise-scores", "pointwise"))
+        assert fmt.pointwise == (name in ("pointwise", "reward-model"))
+        assert fmt.uses_scores == (name in ("pairwise-scores", "pointwise", "reward-model"))
 
 
 # ---------------------------------------------------------------- prompts
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n != "pointwise"])
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("pointwise", "reward-model")])
 @pytest.mark.parametrize("order", ORDERS)
 def test_pairwise_prompt_puts_responses_in_slots(name, order):
     fmt = get_format(name)
@@ -305,10 +307,10 @@ def check_invariants(name: str, parsed: Parsed) -> None:
     assert isinstance(parsed, Parsed)
     assert parsed.verdict in ("A", "B", "tie", None)
     assert parsed.failure is None or parsed.failure in FAILURE_CLASSES
-    if name == "pointwise":
+    if name in ("pointwise", "reward-model"):  # one response's score; reward models' are unbounded
         assert parsed.verdict is None
         assert (parsed.failure is None) == (parsed.score is not None)
-        assert parsed.score is None or 0 <= parsed.score <= 10
+        assert parsed.score is None or name == "reward-model" or 0 <= parsed.score <= 10
     else:
         assert (parsed.failure is None) == (parsed.verdict is not None)
     for score in (parsed.score_a, parsed.score_b):

@@ -558,7 +558,9 @@ def read_only(base_run: Path, tmp_path: Path):
 
 
 READ_ONLY_CASES: list[tuple[str, Callable[[Path], list[str]], int]] = [
-    ("read-only-run", lambda ro: run_cmd(SimpleNamespace(data=SHARED_DATA, run=ro / "run")), 1),
+    # More work than the copy holds (--limit 4): it cannot be written. The same command returns its stored
+    # results instead (test_a_finished_run_on_a_read_only_copy_returns_its_results).
+    ("read-only-run", lambda ro: run_cmd(SimpleNamespace(data=SHARED_DATA, run=ro / "run"), "--limit", "4"), 1),
     ("read-only-run-new-out", lambda ro: run_cmd(SimpleNamespace(data=SHARED_DATA, run=ro / "new")), 1),
     (
         "read-only-score",
@@ -588,6 +590,13 @@ def test_read_only_output_one_line_nothing_changed(name, argv, code, read_only: 
     capsys.readouterr()
     exit_code = main(argv(read_only))
     check_one_line(exit_code, capsys.readouterr().err, code, [str(read_only)])
+    assert snapshot(read_only) == before
+
+
+def test_a_finished_run_on_a_read_only_copy_returns_its_results(read_only: Path, capsys) -> None:
+    before = snapshot(read_only)
+    assert main(run_cmd(SimpleNamespace(data=SHARED_DATA, run=read_only / "run"))) == 0
+    assert "0 judgments generated" in capsys.readouterr().out
     assert snapshot(read_only) == before
 
 
@@ -650,10 +659,10 @@ def test_a_report_killed_midway_leaves_the_previous_report_whole(base_run, tmp_p
     out = tmp_path / "report"
     out.mkdir()
     (out / "README.md").write_text("written by hand\n")
-    assert main(report_cmd(env, "--out", str(out), "--format", "csv")) == 0
-    assert main(report_cmd(env, "--out", str(out))) == 0  # md beside the csv: both sets and the README kept
+    assert main(report_cmd(env, "--out", str(out), "--format", "csv", "--force")) == 0  # beside the README
+    assert main(report_cmd(env, "--out", str(out), "--force")) == 0  # md replaces the csv report; README kept
     names = {p.name for p in out.iterdir()}
-    assert {"README.md", "main_table.csv", "main_table.md", "report.md"} <= names
+    assert {"README.md", "main_table.md", "report.md"} <= names and "main_table.csv" not in names
     before = snapshot(out)
 
     import j1eval.report.writing as report_module
@@ -666,11 +675,12 @@ def test_a_report_killed_midway_leaves_the_previous_report_whole(base_run, tmp_p
 
     monkeypatch.setattr(report_module, "write_report", killed)
     edit_json(env.manifest, lambda m: m.update(judge="renamed"))
-    assert main(report_cmd(env, "--out", str(out))) == 130
-    assert snapshot(out) == before  # the previous set, whole: nothing of the new one
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report.tmp-")] == []
+    assert main(report_cmd(env, "--out", str(out), "--force")) == 130
+    assert {k: v for k, v in snapshot(out).items() if not k.endswith(".lock")} == {
+        k: v for k, v in before.items() if not k.endswith(".lock")
+    }  # the previous set, whole: nothing of the new one, no staging folder left
     monkeypatch.undo()
-    assert main(report_cmd(env, "--out", str(out))) == 0
+    assert main(report_cmd(env, "--out", str(out), "--force")) == 0
     assert "renamed" in (out / "main_table.md").read_text() and (out / "README.md").exists()
 
 
@@ -694,25 +704,25 @@ def test_names_from_runs_are_escaped_in_every_format(base_run, tmp_path, capsys)
     edit_json(env.results, rename_subset)
     out = tmp_path / "report"
     for fmt in ("latex", "csv"):
-        assert main(report_cmd(env, "--out", str(out), "--format", fmt)) == 0
-    assert main(["report", str(env.run), "--data-dir", str(env.data), "--out", str(out)]) == 0  # md, plots ("$")
+        assert main(report_cmd(env, "--out", str(out / fmt), "--format", fmt)) == 0
+    assert main(["report", str(env.run), "--data-dir", str(env.data), "--out", str(out / "md")]) == 0  # plots ("$")
     assert main(report_cmd(env)) == 0  # the tables on the terminal
     printed = capsys.readouterr().out
     assert HOSTILE_NAME[:20] in printed and "\x1b" not in printed  # no terminal control sequence from a name
 
     html = markdown_it.MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    for md in out.glob("*.md"):
+    for md in (out / "md").glob("*.md"):
         rendered = html.render(md.read_text(encoding="utf-8"))
         for bad in ("<script", "<img src=x", "<b onmouseover", 'href="javascript'):
             assert bad not in rendered, (md.name, bad)
-    main_md = html.render((out / "main_table.md").read_text(encoding="utf-8"))
+    main_md = html.render((out / "md" / "main_table.md").read_text(encoding="utf-8"))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in main_md  # shown as the text it is
-    latex = (out / "main_table.tex").read_text(encoding="utf-8")
+    latex = (out / "latex" / "main_table.tex").read_text(encoding="utf-8")
     assert "<" not in latex and "\\textless{}script\\textgreater{}" in latex and "\x1b" not in latex
-    for table in out.glob("*.csv"):
+    for table in (out / "csv").glob("*.csv"):
         for row in csv.reader(table.open(encoding="utf-8")):
             for cell in row:
                 assert not cell.startswith(("=", "+", "@")), (table.name, cell)
-    rows = list(csv.reader((out / "breakdown_judgebench.csv").open(encoding="utf-8")))
+    rows = list(csv.reader((out / "csv" / "breakdown_judgebench.csv").open(encoding="utf-8")))
     assert "'" + HOSTILE_SUBSET in [row[0] for row in rows]  # the subset's name, inert
-    assert (out / "plots" / "accuracy_by_order.png").exists()
+    assert (out / "md" / "plots" / "accuracy_by_order.png").exists()

@@ -45,7 +45,7 @@ def test_unknown_names_say_what_is_known_with_a_did_you_mean():
 @pytest.mark.parametrize(
     ("kind", "name", "message"),
     [
-        ("backend", "vlm", "unknown backend 'vlm' (did you mean 'vllm'?); known: baseline, hf, openai, vllm"),
+        ("backend", "vlm", "unknown backend 'vlm' (did you mean 'vllm'?); known: baseline, hf, openai, rm, vllm"),
         ("benchmark", "judgbench", "unknown benchmark 'judgbench' (did you mean 'judgebench'?)"),
         ("format", "pointwize", "unknown format 'pointwize' (did you mean 'pointwise'?)"),
     ],

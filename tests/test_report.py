@@ -360,12 +360,12 @@ def test_cli_writes_tables_and_plots(runs, data_dir, tmp_path, capsys):
     assert "McNemar" in stats and "| JudgeBench | first | longer |" in stats
     captured = capsys.readouterr().out
     assert "J1 main table" in captured
-    for fmt, ext in (("latex", "tex"), ("csv", "csv")):
-        assert main(["report", str(runs["first"]), "--out", str(out), "--format", fmt, "--no-plots"]) == 0
-        assert (out / f"main_table.{ext}").stat().st_size > 0
-    frame = pd.read_csv(out / "main_table.csv")
+    for fmt, ext in (("latex", "tex"), ("csv", "csv")):  # one report per folder (issue #22)
+        assert main(["report", str(runs["first"]), "--out", str(out / fmt), "--format", fmt, "--no-plots"]) == 0
+        assert (out / fmt / f"main_table.{ext}").stat().st_size > 0
+    frame = pd.read_csv(out / "csv" / "main_table.csv")
     assert frame.loc[0, "Judge"] == "first" and frame.loc[0, "RewardBench status"] == "not run"
-    _check_latex((out / "main_table.tex").read_text())
+    _check_latex((out / "latex" / "main_table.tex").read_text())
 
 
 def test_cli_without_out_prints_tables_only(runs, tmp_path, capsys, monkeypatch):

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from j1eval.backends.base import Backend, Option, Request
+from j1eval.backends.base import Backend, BackendDied, Option, Request
 from j1eval.errors import InputError
 from j1eval.registry import Registry
 
@@ -19,6 +19,7 @@ BACKENDS: Registry[type[Backend]] = Registry(
         "hf": "j1eval.backends.transformers_backend",
         "vllm": "j1eval.backends.vllm_backend",
         "openai": "j1eval.backends.openai_backend",
+        "rm": "j1eval.backends.rm_backend",
     },
 )
 BACKEND_MODULES: dict[str, str] = BACKENDS.modules
@@ -57,6 +58,7 @@ __all__ = [
     "BACKENDS",
     "BACKEND_MODULES",
     "Backend",
+    "BackendDied",
     "Option",
     "Request",
     "backend",

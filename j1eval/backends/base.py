@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from j1eval.errors import InputError
+from j1eval.errors import InputError, SetupError
 from j1eval.types import Completion, Order, Pair, Prompt, Sampling
 
 #: How many of the most likely first tokens a prefilled prompt returns (the OpenAI API's maximum).
@@ -35,9 +35,14 @@ class Option:
     above: float | None = None  # exclusive lower bound
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    secret: bool = False  # an API key or token: redacted wherever j1eval writes or prints (j1eval.secrets)
+    url: bool = False  # an http(s) URL, checked here (a malformed one is one line, not an httpx error)
 
     def check(self, key: str, value: Any) -> Any:
-        """``value`` in this option's type, or InputError naming the option."""
+        """``value`` in this option's type, or InputError naming the option (a secret's value is noted)."""
+        from j1eval import secrets
+
+        secrets.remember({key: value}, {key: self})
         where = f"--backend-option {key}"
         if self.kind is bool:
             if not isinstance(value, bool):
@@ -46,6 +51,10 @@ class Option:
         if self.kind is str:
             if not isinstance(value, str):
                 raise InputError(f"{where}: expected text, got {value!r}")
+            if self.url:
+                from j1eval.checks import check_url
+
+                check_url(value, where)
             if self.choices and value not in self.choices:
                 raise InputError(f"{where}: expected one of {', '.join(self.choices)}, got {value!r}")
             return value
@@ -117,3 +126,11 @@ class Backend:
 
     def close(self) -> None:
         """Release resources (GPU memory, HTTP sessions)."""
+
+
+class BackendDied(SetupError):
+    """The backend can answer no more requests (a vLLM engine that died mid-run).
+
+    Raised after the requests in flight were handed to ``on_done`` as error completions, so they
+    are stored as ``backend_error`` and a rerun retries them; the run stops at once.
+    """

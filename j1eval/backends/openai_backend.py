@@ -74,8 +74,8 @@ class OpenAIBackend(Backend):
     """Chat completions over HTTP, ``concurrency`` requests at a time, with retries."""
 
     OPTIONS = {
-        "base_url": Option(str, "the server's API root, e.g. http://localhost:8000/v1"),
-        "api_key": Option(str, "bearer token (default $OPENAI_API_KEY)"),
+        "base_url": Option(str, "the server's API root, e.g. http://localhost:8000/v1", url=True),
+        "api_key": Option(str, "bearer token (default $OPENAI_API_KEY)", secret=True),
         "concurrency": Option(int, "requests in flight", minimum=1),
         "connect_timeout_s": Option(float, "seconds to connect", above=0),
         "timeout_s": Option(float, "seconds one attempt waits for its answer", above=0),

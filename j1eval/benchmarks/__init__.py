@@ -15,6 +15,7 @@ BENCHMARKS: Registry[type[Benchmark]] = Registry(
         "rmbench": "j1eval.benchmarks.rmbench",
         "ppe": "j1eval.benchmarks.ppe",
         "followbencheval": "j1eval.benchmarks.followbencheval",
+        "rewardbench2": "j1eval.benchmarks.rewardbench2",
         "pairs": "j1eval.benchmarks.pairs",
     },
 )

@@ -15,6 +15,9 @@ FORMATS: Registry[type[Format]] = Registry(
         "pointwise": "j1eval.formats.pointwise",
         "plan-execute": "j1eval.formats.plan_execute",
         "direct-verdict": "j1eval.formats.direct_verdict",
+        "rank-4": "j1eval.formats.rank_four",
+        "direct-rank-4": "j1eval.formats.rank_four",
+        "reward-model": "j1eval.formats.reward_model",
     },
 )
 

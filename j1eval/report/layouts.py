@@ -48,6 +48,8 @@ MAIN_COLUMNS_V3 = (
     ("FollowBenchEval", "followbencheval", "j1", "followbencheval"),
 )
 LAYOUTS = {"v1": MAIN_COLUMNS, "v3": MAIN_COLUMNS_V3}
+#: Columns after either layout for benchmarks the paper has not (shown when a run has them).
+EXTRA_MAIN_COLUMNS = (("RewardBench 2", "rewardbench2", "j1", ""),)
 #: Position-bias table: (column title, figure key).
 BIAS_COLUMNS = (
     ("acc (a,b)", "acc_ab"),
@@ -211,15 +213,27 @@ def main_table(report: Report) -> Table:
     version = report.paper_version
     layout = LAYOUTS[version]
     columns = ["Overall"] + [c[0] for c in layout]
+    # Benchmarks beyond the paper's (RewardBench 2): their own columns after its layout, never in Overall.
+    extra = [c for c in EXTRA_MAIN_COLUMNS if any(c[1] in j.benches or c[1] in j.kway for j in report.judges)]
+    columns += [c[0] for c in extra]
     title = f"J1 main table (J1 {version}, {paper.MAIN_TABLE[version]} layout): J1 protocol accuracy, %"
     table = Table("main_table", title, ["Judge"], columns)
     table.ci_line = True
     notes: list[str] = []
     for judge in report.judges:
-        table.rows.append(Row([judge.name], judge_cells(judge, layout, notes), "runs"))
+        cells = judge_cells(judge, layout, notes)
+        for col_title, bench, key, _ in extra:
+            br = judge.benches.get(bench) or judge.kway.get(bench)
+            cells.append(
+                figure_cell(br, br.overall, key, f"{judge.name}, {col_title}", notes)[0]
+                if br is not None
+                else Cell(NOT_RUN, status="not run")
+            )
+        table.rows.append(Row([judge.name], cells, "runs"))
     quoted = paper.main_rows(version) if report.with_paper else []
     for prow in quoted:
         cells = [quoted_cell(prow, "overall")] + [quoted_cell(prow, c[3]) for c in layout]
+        cells += [Cell(NOT_RUN, status="not in the paper") for _ in extra]
         table.rows.append(Row([prow.label], cells, "paper"))
     ppe_rule = (
         "PPE-Preference and PPE-Correctness: accuracy in the dataset's own order (PPE randomises it), correctness "
@@ -232,6 +246,12 @@ def main_table(report: Report) -> Table:
         "seeded random order per pair; JudgeBench, FollowBenchEval: correct in both orders). A tie or no verdict "
         f"is wrong. Overall = mean of the {len(layout)} cells, only when all are complete. " + interval_note()
     ]
+    if extra:
+        table.notes.append(
+            "RewardBench 2 (not in the J1 paper, not in Overall): best-of-4 in J1's consistent reading, the chosen "
+            "response preferred over all three rejected ones in both orders of every pair (pairwise formats) or "
+            "picked in all four rotations (4-way formats); its official score is in the RewardBench 2 tables."
+        )
     if quoted:
         gains = any(p.gains for p in quoted)
         extra = "(+x): the gain the paper prints, relative to the row it names." if gains else ""

@@ -104,6 +104,8 @@ class JudgeRuns:
     name: str
     benches: dict[str, BenchRun] = field(default_factory=dict)
     runs: list[RunDir] = field(default_factory=list)
+    #: 4-way runs of best-of-4 benchmarks (j1eval.kway): their own figures, no per-pair table.
+    kway: dict[str, BenchRun] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,6 +125,10 @@ class Report:
 
     def runs_of(self, bench: str) -> list[BenchRun]:
         return [j.benches[bench] for j in self.judges if bench in j.benches]
+
+    def kway_runs(self) -> list[BenchRun]:
+        """Every 4-way run, judge by judge."""
+        return [br for j in self.judges for br in j.kway.values()]
 
 
 def read_run_dir(path: Path) -> RunDir:
@@ -146,6 +152,7 @@ def _read_tables(path: Path, manifest: Mapping[str, Any], results: Mapping[str, 
     """Each benchmark's rows of ``pairs.parquet``; one clear line, with the command that writes it, when absent."""
     pairs_path = path / PAIRS_FILE
     tables = read_pairs(pairs_path) if pairs_path.exists() else {}
+    results = {b: r for b, r in results.items() if not is_kway(r)}  # 4-way runs keep no per-pair rows
     missing = [bench for bench in results if bench not in tables]
     if missing:
         what = (
@@ -163,6 +170,11 @@ def _read_tables(path: Path, manifest: Mapping[str, Any], results: Mapping[str, 
                 path=path,
             )
     return {bench: tables[bench] for bench in results}
+
+
+def is_kway(results: Mapping[str, Any]) -> bool:
+    """Whether a benchmark's results come from a 4-way run (j1eval.kway)."""
+    return isinstance(results, Mapping) and results.get("protocol") == "k-way"
 
 
 def _rewrite_hint(path: Path, manifest: Mapping[str, Any], benches: Sequence[str]) -> str:
@@ -239,6 +251,9 @@ def load_report(paths: Iterable[Path], with_paper: bool | str | None = False) ->
             notes.append(f"{path}: results.json holds no benchmark")
         for bench in run.results:
             benchmark = get_benchmark(bench) if bench in BENCHMARKS else None
+            if is_kway(run.results[bench]):
+                jr.kway[bench] = BenchRun(name, bench, run, run.results[bench], None, benchmark)
+                continue
             br = BenchRun(name, bench, run, run.results[bench], run.tables[bench], benchmark)
             old = jr.benches.get(bench)
             if old is not None:

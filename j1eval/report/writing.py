@@ -1,8 +1,8 @@
 """Writing a report: every table in reading order, the files of one format, the combined Markdown page; ``main``.
 
 ``python -m j1eval report RUN... [--out DIR] [--format md|latex|csv] [--with-paper] [--no-plots]``
-prints the tables, or writes them (and the plots, :mod:`j1eval.report.plots`) into a temporary
-folder that then replaces ``--out`` in one step.
+prints the tables, or writes them (and the plots, :mod:`j1eval.report.plots`) into ``--out``
+through :mod:`j1eval.report.publish`: only the report's own files, one report per folder.
 """
 
 from __future__ import annotations
@@ -17,18 +17,20 @@ from urllib.parse import quote
 from j1eval import escape
 from j1eval.errors import InputError
 from j1eval.report.breakdowns import breakdown_table
+from j1eval.report.kway_tables import kway_table, official_table
 from j1eval.report.layouts import main_table, position_bias_table
 from j1eval.report.paper_tables import paper_tables
+from j1eval.report.publish import publish_report
 from j1eval.report.runs import Report, load_report
 from j1eval.report.scaling_table import plot_scaling, scaling_table
 from j1eval.report.significance import stats_tables
 from j1eval.report.tables import EXTENSIONS, RENDERERS, Table, render_all, render_markdown
-from j1eval.safe_io import publish_dir
 
 
 def build_tables(report: Report) -> list[Table]:
     """Every table of the report, in reading order."""
     tables = [main_table(report), position_bias_table(report), *paper_tables(report)]
+    tables += [t for t in (official_table(report), kway_table(report)) if t is not None]  # RewardBench 2
     scaling = scaling_table(report)
     if scaling is not None:
         tables.append(scaling)
@@ -44,7 +46,7 @@ def build_tables(report: Report) -> list[Table]:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")  # into publish_dir's temporary folder
+    path.write_text(text, encoding="utf-8")  # into publish_report's staging folder
 
 
 def write_report(
@@ -86,12 +88,14 @@ def write_report(
 
 def make_plots(report: Report, out_dir: Path) -> tuple[list[Path], list[str]]:
     """Every plot the runs allow; (files written, notes on plots skipped). Matplotlib is imported here, not before."""
+    from j1eval.report.kway_tables import plot_slot_preference
     from j1eval.report.plots import plot_accuracy, plot_length_bias, plot_score_diff, plot_slot_rate
     from j1eval.report.probability_plot import plot_probability_by_order
 
+    kway_files, _ = plot_slot_preference(report, out_dir)
     if not report.benches():
-        return [], ["plots skipped: no benchmark results"]
-    files = plot_accuracy(report, out_dir) + plot_slot_rate(report, out_dir)
+        return kway_files, [] if kway_files else ["plots skipped: no benchmark results"]
+    files = kway_files + plot_accuracy(report, out_dir) + plot_slot_rate(report, out_dir)
     notes: list[str] = []
     for fn in (plot_length_bias, plot_score_diff, plot_probability_by_order, plot_scaling):
         paths, more = fn(report, out_dir)
@@ -151,9 +155,10 @@ def main(args: Any) -> int:
         return 0
     out = Path(out)
     plots = not getattr(args, "no_plots", False)
-    # Everything is written into a temporary folder that then replaces `out` in one step: a killed
-    # report leaves the previous set whole (files of other formats in `out` are kept).
-    written, plot_notes = publish_dir(out, lambda tmp: write_report(report, tables, tmp, fmt, plots=plots))
+    # Written into a staging folder, then swapped in (j1eval.report.publish): a killed report leaves
+    # the previous one whole, and the folder holds exactly one report.
+    force = bool(getattr(args, "force", False))
+    written, plot_notes = publish_report(out, lambda tmp: write_report(report, tables, tmp, fmt, plots=plots), force)
     print(render_all(tables[:1], fmt))
     for note in [*report.notes, *plot_notes]:
         print(f"note: {note}", file=sys.stderr)
