@@ -18,6 +18,7 @@ flight into error completions and raises :class:`BackendDied`; Ctrl-C aborts the
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -85,6 +86,7 @@ class VLLMBackend(Backend):
             raise SetupError(f"model {model!r} not found: no such directory")
         self.path = resolve_model_path(model)
         device = device_type()
+        self.plan = None
         tp = options.get("tensor_parallel_size")
         if tp is None:
             tp = self._planned_tp(device)
@@ -100,22 +102,23 @@ class VLLMBackend(Backend):
         self._revision: str | None = None
 
     def _planned_tp(self, device: str) -> int:
-        """Tensor parallel size when none is given: the plan's for GPUs, 1 on the CPU."""
+        """Tensor parallel size when none is given: 1 on the CPU; on GPUs the smallest whose weights fit one device."""
+        self.plan: dict[str, Any] | None = None
         if device != "cuda":
             return 1
-        try:
-            from j1eval.backends.vllm_parallel import plan_for_model
-        except ImportError:  # the planner is optional
-            import torch
+        from j1eval.backends.vllm_parallel import plan_for_model
 
-            return max(1, torch.cuda.device_count())
-        plan = plan_for_model(self.path, self.options.get("dtype"), None, None)
+        utilization = float(self.options.get("gpu_memory_utilization", 0.9))
+        plan = plan_for_model(self.path, dtype=self.options.get("dtype"), gpu_memory_utilization=utilization)
+        self.plan = plan.as_dict()
+        idle = f"; the other devices: --executor ray --replicas {plan.dp}" if plan.dp > 1 else ""
+        print(f"vllm: {plan.explanation}{idle}", file=sys.stderr)
         return int(plan.tp)
 
     @property
     def engine_info(self) -> dict[str, Any]:
         """How the engine runs (device, dtype, KV cache, threads, vLLM version): recorded in the manifest."""
-        return {"vllm": vllm_version(), **self.setup.settings}
+        return {"vllm": vllm_version(), **self.setup.settings, **({"plan": self.plan} if self.plan else {})}
 
     def _max_model_len(self) -> int | None:
         engine = getattr(self.llm, "llm_engine", None)
