@@ -15,7 +15,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -55,7 +54,13 @@ def state(root: Path) -> dict[str, tuple]:
     for path in [root, *sorted(root.rglob("*"))]:
         st = os.lstat(path)
         data = path.read_bytes() if stat.S_ISREG(st.st_mode) and path.name not in (REPORT_LOCK, "run.lock") else None
-        out[str(path.relative_to(root))] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, data)
+        out[str(path.relative_to(root))] = (
+            stat.S_IFMT(st.st_mode),
+            stat.S_IMODE(st.st_mode),
+            st.st_uid,
+            st.st_gid,
+            data,
+        )
     return out
 
 
