@@ -30,7 +30,12 @@ OPTIONS = {"enforce_eager": True, "max_model_len": MAX_MODEL_LEN}
 
 @pytest.fixture(scope="module")
 def judge_path() -> Path:
-    pytest.importorskip("vllm", reason="vLLM's CPU build is installed by the README's set-up")
+    try:
+        import vllm  # noqa: F401
+    except ImportError as exc:  # CI sets J1EVAL_REQUIRE_VLLM: there a missing engine fails, never skips
+        if os.environ.get("J1EVAL_REQUIRE_VLLM"):
+            pytest.fail(f"vLLM is not installed ({exc}); the README's set-up installs its CPU build")
+        pytest.skip(f"vLLM is not installed ({exc}); the README's set-up installs its CPU build")
     return local_models.smollm2_path()
 
 
@@ -249,4 +254,7 @@ def test_vllm_serve_gives_n_samples_in_one_request(vllm_server, tmp_path):
     )  # fmt: skip
     rows = _rows(tmp_path / "run")
     assert outcome.n_backend_errors == 0 and len(rows) == 6 and sorted({r["sample"] for r in rows}) == [0, 1, 2]
-    assert all(r["verdict"] in ("A", "B") and r["p_a"] is not None for r in rows)
+    assert all(r["verdict"] in ("A", "B") or r["failure"] == "no_verdict" for r in rows)
+    for order in ("ab", "ba"):  # one distribution per prompt: every sample's P(A) is the same
+        p_a = [r["p_a"] for r in rows if r["order"] == order]
+        assert p_a[0] is not None and max(p_a) - min(p_a) < 1e-5
