@@ -122,8 +122,12 @@ def test_http_default_timeout_follows_the_token_limit(server, monkeypatch):
 
     assert openai_backend.read_timeout(1) == pytest.approx(30.05)  # a direct verdict: half a minute
     assert openai_backend.read_timeout(4096) == pytest.approx(234.8)  # J1's 4,096 tokens: about 4 minutes
+    # A loaded server reads every prompt in flight first: 16 prompts of 1,800 tokens add 57.6 s.
+    assert openai_backend.read_timeout(1, 7200, 16) == pytest.approx(30.05 + 57.6)
+    assert openai_backend.read_timeout(1, 7200, 1) == pytest.approx(30.05 + 3.6)
     monkeypatch.setattr(openai_backend, "READ_TIMEOUT_BASE_S", 0.2)
     monkeypatch.setattr(openai_backend, "READ_TIMEOUT_PER_TOKEN_S", 0.01)
+    monkeypatch.setattr(openai_backend, "READ_TIMEOUT_PER_PROMPT_TOKEN_S", 0.0)
     server.slow_s = 1.0
     server.permanent["hung"] = "slow"
     backend = http_backend(server, timeout_s=None, max_retries=0)  # no timeout_s: the default

@@ -51,17 +51,30 @@ from j1eval.errors import SetupError
 from j1eval.types import Completion, Sampling
 
 #: Default timeouts: a connection is made in seconds or not at all; an answer takes longer the more
-#: tokens it may have (a server generating at 20 tokens/s answers 4,096 tokens in 205 s).
+#: tokens it may have (a server generating at 20 tokens/s answers 4,096 tokens in 205 s) and the
+#: more prompt it must read first: its own and, on a loaded server, those of the other requests in
+#: flight (a 2-core CPU server reads ~500 prompt tokens/s; prompt tokens are estimated as chars / 4).
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_BASE_S = 30.0
 READ_TIMEOUT_PER_TOKEN_S = 0.05
+READ_TIMEOUT_PER_PROMPT_TOKEN_S = 0.002
+CHARS_PER_TOKEN = 4
 #: ``/models`` answers at once when the server is up.
 MODELS_TIMEOUT_S = 10.0
 
 
-def read_timeout(max_tokens: int) -> float:
-    """How long one attempt waits for its answer by default: 30 s + 0.05 s per token it may generate."""
-    return READ_TIMEOUT_BASE_S + READ_TIMEOUT_PER_TOKEN_S * max(0, max_tokens)
+def read_timeout(max_tokens: int, prompt_chars: int = 0, in_flight: int = 1) -> float:
+    """How long one attempt waits for its answer by default.
+
+    30 s + 0.05 s per token it may generate + 0.002 s per prompt token (chars / 4) of each of the
+    ``in_flight`` requests the server may be reading at once (16 prompts of 1,800 tokens: +58 s).
+    """
+    prompt_tokens = max(0, prompt_chars) / CHARS_PER_TOKEN
+    return (
+        READ_TIMEOUT_BASE_S
+        + READ_TIMEOUT_PER_TOKEN_S * max(0, max_tokens)
+        + READ_TIMEOUT_PER_PROMPT_TOKEN_S * prompt_tokens * max(1, in_flight)
+    )
 
 
 #: ``/models`` owners whose chat endpoint honours ``continue_final_message``.
@@ -347,7 +360,12 @@ class OpenAIBackend(Backend):
 
     def _post(self, path: str, body: dict[str, Any], n: int, start: float) -> list[Completion]:
         httpx = self._httpx
-        wait_s = self.timeout_s if self.timeout_s is not None else read_timeout(int(body.get("max_tokens") or 0))
+        wait_s = self.timeout_s
+        if wait_s is None:
+            chars = len(str(body.get("prompt") or "")) + sum(
+                len(str(m.get("content") or "")) for m in body.get("messages", [])
+            )
+            wait_s = read_timeout(int(body.get("max_tokens") or 0), chars, self.concurrency)
         timeout = httpx.Timeout(wait_s, connect=self.connect_timeout_s)
         try:
             resp = self._client.post(path, json=body, timeout=timeout)
