@@ -160,6 +160,80 @@ def test_a_killed_run_keeps_what_it_wrote_and_resumes(judge_path, tmp_path):
     assert after[: len(before)] == before
 
 
+def test_ctrl_c_stops_the_engine_and_prints_the_resume_command(judge_path, tmp_path):
+    data = _write_pairs(tmp_path / "data", _short_pairs(30))
+    out = tmp_path / "run"
+    command = _cli(
+        "--judge", f"vllm:{judge_path}", "--bench", "pairs", "--data-dir", str(data), "--out", str(out),
+        "--max-tokens", "64", "--samples", "2", "--temperature", "1",
+        "--backend-option", "enforce_eager=true", "--backend-option", f"max_model_len={MAX_MODEL_LEN}",
+    )  # fmt: skip
+    proc = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    store = out / "judgments.jsonl"
+    deadline = time.monotonic() + 400
+    while time.monotonic() < deadline and proc.poll() is None:
+        if store.exists() and store.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - start < 30
+    lines = [line for line in stderr.splitlines() if line.startswith("interrupted:")]
+    assert len(lines) == 1 and "resume with:" in lines[0] and "Traceback" not in stderr
+    kept = len(_rows(out))
+    assert f"{kept} of 120 judgments are kept" in lines[0]
+
+
+def test_two_replicas_judge_as_one_engine_die_with_a_killed_driver_and_resume(judge_path, tmp_path):
+    """data_parallel_size=2 on the CPU: two real engines (one core each) in worker processes."""
+    import psutil
+
+    data = _write_pairs(tmp_path / "data", _short_pairs(40))
+    out = tmp_path / "dp2"
+    command = _cli(
+        "--judge", f"vllm:{judge_path}", "--bench", "pairs", "--data-dir", str(data), "--out", str(out),
+        "--format", "direct-verdict", "--backend-option", "data_parallel_size=2",
+        "--backend-option", "kv_cache_gib=1", "--backend-option", "enforce_eager=true",
+        "--backend-option", f"max_model_len={MAX_MODEL_LEN}",
+    )  # fmt: skip
+    proc = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = out / "judgments.jsonl"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None:
+        if store.exists() and store.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    assert len(workers) >= 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    _gone, alive = psutil.wait_procs(workers, timeout=20)
+    assert not alive, f"replicas outlived the killed driver: {[p.pid for p in alive]}"
+    before = _rows(out)
+    assert 2 <= len(before) < 80
+
+    done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 replicas started" in done.stderr
+    after = _rows(out)
+    keys = [r["key"] for r in after]
+    assert len(keys) == len(set(keys)) == 80 and after[: len(before)] == before
+    engine = json.loads((out / "manifest.json").read_text())["engine"]
+    assert engine["data_parallel_size"] == 2
+    assert sorted(r["env"]["VLLM_CPU_OMP_THREADS_BIND"] for r in engine["replicas"]) == ["0", "1"]
+
+    one = tmp_path / "one"
+    run(_config(judge_path, one, benches=["pairs"], data_dir=data, format="direct-verdict"))
+    reference = {r["key"]: r for r in _rows(one)}
+    assert set(reference) == set(keys)  # data_parallel_size is operational: the same judgments' keys
+    for row in after:
+        assert row["verdict"] == reference[row["key"]]["verdict"]
+        assert row["p_a"] == pytest.approx(reference[row["key"]]["p_a"], abs=1e-4)
+
+
 def test_engines_that_cannot_start_are_one_line(judge_path, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -55,6 +55,11 @@ def cpu_cores() -> str:
         cores = sorted(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = list(range(os.cpu_count() or 1))
+    return bind_list(cores)
+
+
+def bind_list(cores: list[int]) -> str:
+    """Sorted core numbers as a bind list: runs of consecutive cores as ``A-B``."""
     runs: list[str] = []
     start = prev = cores[0]
     for core in [*cores[1:], None]:
@@ -65,6 +70,15 @@ def cpu_cores() -> str:
         if core is not None:
             start = prev = core
     return ",".join(runs)
+
+
+def parse_bind_list(bind: str) -> list[int]:
+    """The cores of a bind list (``0-3``, ``0,2-5``)."""
+    cores: list[int] = []
+    for item in bind.split(","):
+        low, _, high = item.strip().partition("-")
+        cores.extend(range(int(low), int(high or low) + 1))
+    return cores
 
 
 @dataclass

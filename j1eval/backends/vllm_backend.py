@@ -1,7 +1,9 @@
 """vLLM's offline engine, on a GPU or on the CPU (vLLM's CPU build). vLLM is imported only when this backend is built.
 
 Options (``--backend-option KEY=VALUE``; CPU defaults in :mod:`j1eval.backends._vllm_engine`):
-``tensor_parallel_size`` (default: the plan of :mod:`j1eval.backends.vllm_parallel`),
+``tensor_parallel_size`` and ``data_parallel_size`` (GPU default: the plan of
+:mod:`j1eval.backends.vllm_parallel`, printed at start; CPU default 1 x 1; replicas run as in
+:mod:`j1eval.backends.vllm_replicas`),
 ``max_model_len`` (default: the model's), ``gpu_memory_utilization`` (GPU default 0.9),
 ``kv_cache_gib``, ``dtype`` (CPU float32, GPU "auto"), ``seed`` (engine seed, default 0),
 ``enforce_eager``, ``enable_chunked_prefill``, ``engine_process``, ``cpu_threads_bind``,
@@ -25,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from j1eval.backends import backend
-from j1eval.backends._vllm_engine import EngineSetup, device_type, engine_setup, start_engine, vllm_version
+from j1eval.backends._vllm_engine import EngineSetup, cpu_cores, device_type, engine_setup, start_engine, vllm_version
 from j1eval.backends.base import TOP_LOGPROBS, Backend, BackendDied, Option, Request, merge_top_logprobs
+from j1eval.backends.vllm_replicas import VLLMReplicas, replica_slots
 from j1eval.errors import SetupError, one_line
 from j1eval.local_models import model_revision, resolve_model_path
 from j1eval.types import Completion, Sampling
@@ -58,7 +61,8 @@ class VLLMBackend(Backend):
     """A model served in-process by vLLM."""
 
     OPTIONS = {
-        "tensor_parallel_size": Option(int, "GPUs per model", minimum=1),
+        "tensor_parallel_size": Option(int, "GPUs per engine", minimum=1),
+        "data_parallel_size": Option(int, "engines (replicas), one process each; GPU default: the plan's", minimum=1),
         "max_model_len": Option(int, "context length", minimum=1),
         "gpu_memory_utilization": Option(float, "share of GPU memory vLLM may take", above=0, maximum=1),
         "kv_cache_gib": Option(float, "KV cache size in GiB (CPU default 2)", above=0),
@@ -86,39 +90,47 @@ class VLLMBackend(Backend):
             raise SetupError(f"model {model!r} not found: no such directory")
         self.path = resolve_model_path(model)
         device = device_type()
-        self.plan = None
-        tp = options.get("tensor_parallel_size")
-        if tp is None:
-            tp = self._planned_tp(device)
-        self.setup: EngineSetup = engine_setup(self.path, options, device, int(tp))
-        self._kept_as = repr(sorted(self.setup.settings.items())) if options.get("keep_engine") else None
-        self.llm = _KEPT.get(self._kept_as) if self._kept_as else None
-        if self.llm is None:
-            self.llm = start_engine(vllm, model, self.setup)
-            if self._kept_as:
-                _KEPT[self._kept_as] = self.llm
-        self.tokenizer = self.llm.get_tokenizer()
-        self.max_model_len = self._max_model_len()
-        self._revision: str | None = None
-
-    def _planned_tp(self, device: str) -> int:
-        """Tensor parallel size when none is given: 1 on the CPU; on GPUs the smallest whose weights fit one device."""
         self.plan: dict[str, Any] | None = None
+        self.replicas: VLLMReplicas | None = None
+        tp, dp = self._parallel_sizes(device)
+        self.setup: EngineSetup = engine_setup(self.path, options, device, tp)
+        settings = {**self.setup.settings, "data_parallel_size": dp}
+        self._kept_as = repr(sorted(settings.items())) if options.get("keep_engine") else None
+        self._revision: str | None = None
+        kept = _KEPT.get(self._kept_as) if self._kept_as else None
+        if dp > 1:
+            self.llm = self.tokenizer = self.max_model_len = None
+            self.replicas = kept or VLLMReplicas(model, replica_slots(dict(options), device, tp, dp, cpu_cores()))
+            engine = self.replicas
+        else:
+            self.llm = kept or start_engine(vllm, model, self.setup)
+            self.tokenizer = self.llm.get_tokenizer()
+            self.max_model_len = self._max_model_len()
+            engine = self.llm
+        if self._kept_as:
+            _KEPT[self._kept_as] = engine
+
+    def _parallel_sizes(self, device: str) -> tuple[int, int]:
+        """(TP, DP): as given; on GPUs the rest from the plan (smallest TP that fits a device, DP over the rest)."""
+        tp, dp = self.options.get("tensor_parallel_size"), self.options.get("data_parallel_size")
         if device != "cuda":
-            return 1
+            return int(tp or 1), int(dp or 1)
         from j1eval.backends.vllm_parallel import plan_for_model
 
         utilization = float(self.options.get("gpu_memory_utilization", 0.9))
-        plan = plan_for_model(self.path, dtype=self.options.get("dtype"), gpu_memory_utilization=utilization)
+        plan = plan_for_model(self.path, tp, dp, dtype=self.options.get("dtype"), gpu_memory_utilization=utilization)
         self.plan = plan.as_dict()
-        idle = f"; the other devices: --executor ray --replicas {plan.dp}" if plan.dp > 1 else ""
-        print(f"vllm: {plan.explanation}{idle}", file=sys.stderr)
-        return int(plan.tp)
+        print(f"vllm: {plan.explanation}", file=sys.stderr)
+        return int(plan.tp), int(plan.dp)
 
     @property
     def engine_info(self) -> dict[str, Any]:
         """How the engine runs (device, dtype, KV cache, threads, vLLM version): recorded in the manifest."""
-        return {"vllm": vllm_version(), **self.setup.settings, **({"plan": self.plan} if self.plan else {})}
+        info: dict[str, Any] = {"vllm": vllm_version(), **self.setup.settings}
+        if self.replicas is not None:
+            info["data_parallel_size"] = len(self.replicas.infos)
+            info["replicas"] = self.replicas.infos
+        return info | ({"plan": self.plan} if self.plan else {})
 
     def _max_model_len(self) -> int | None:
         engine = getattr(self.llm, "llm_engine", None)
@@ -165,6 +177,14 @@ class VLLMBackend(Backend):
             results[i] = completions * n if len(completions) == 1 else completions  # greedy, or an error
             if on_done is not None:
                 on_done(i, results[i])
+
+        if self.replicas is not None:
+            try:
+                self.replicas.generate(requests, sampling, n, finish)
+            except BaseException:  # a replica died or Ctrl-C: these replicas are not reused
+                self._drop_engine()
+                raise
+            return results
 
         in_flight: dict[str, tuple[int, bool, float]] = {}  # request id -> (index, prefilled, queued at)
         params = {prefilled: self._params(sampling, n, prefilled) for prefilled in (False, True)}
@@ -224,6 +244,7 @@ class VLLMBackend(Backend):
             self._drop_engine()
 
     def _drop_engine(self) -> None:
+        """Forget a kept engine (it died or was interrupted): close() then releases it."""
         if self._kept_as:
             _KEPT.pop(self._kept_as, None)
             self._kept_as = None
@@ -244,6 +265,9 @@ class VLLMBackend(Backend):
         ]
 
     def close(self) -> None:
+        replicas = self.__dict__.pop("replicas", None)
+        if replicas is not None and not self._kept_as:
+            replicas.close()
         llm = self.__dict__.pop("llm", None)
         if llm is None or self._kept_as:
             return
