@@ -117,10 +117,10 @@ def _worker(model: str, slot: ReplicaSlot, conn: Any) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's: it closes the replicas
     os.environ.update(slot.env)
-    from j1eval.backends.vllm_backend import VLLMBackend
+    from j1eval.backends import get_backend_class
 
     try:
-        backend = VLLMBackend(model, **slot.options)
+        backend = get_backend_class("vllm")(model, **slot.options)
     except J1EvalError as exc:
         conn.send(("error", type(exc).__name__, str(exc)))
         return
