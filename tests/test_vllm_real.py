@@ -258,6 +258,22 @@ def test_engines_that_cannot_start_are_one_line(judge_path, tmp_path):
         assert not (out / "manifest.json").exists()
 
 
+def test_more_replicas_than_cores_is_one_line_before_any_engine_starts(judge_path, tmp_path):
+    data = _write_pairs(tmp_path / "data", _short_pairs(1))
+    out = tmp_path / "out"
+    cores = len(os.sched_getaffinity(0))
+    result = subprocess.run(
+        _cli("--judge", f"vllm:{judge_path}", "--bench", "pairs", "--data-dir", str(data), "--out", str(out),
+             "--backend-option", f"data_parallel_size={cores + 1}"),
+        env=_env(), capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert len(errors) == 1 and f"data_parallel_size {cores + 1}: more replicas than the {cores} CPU core" in errors[0]
+    assert "replicas started" not in result.stderr and "Traceback" not in result.stderr
+    assert not (out / "manifest.json").exists()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
