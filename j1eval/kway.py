@@ -244,6 +244,17 @@ def kway_figures(table: pd.DataFrame, ratios: dict[str, Ratio], evaluated: dict[
     return result
 
 
+def item_rows(bench: str, items: Sequence[Pair], table: pd.DataFrame) -> pd.DataFrame:
+    """A benchmark's rows of ``items.parquet`` (:mod:`j1eval.pairs_file`): its name, the item table, and
+    ``base_0``-``base_3``, the item's seeded base order (indices into [chosen, *rejected])."""
+    order = {it.pair_id: it.meta["base_order"] for it in items}
+    rows = table.copy()
+    rows.insert(0, "bench", pd.array([bench] * len(rows), dtype=object))
+    for i in range(K):
+        rows[f"base_{i}"] = pd.array([int(order[pid][i]) for pid in rows["item_id"]], dtype="int64")
+    return rows
+
+
 def score_kway(
     benchmark: Any,
     pairs: Sequence[Pair],
@@ -251,11 +262,14 @@ def score_kway(
     *,
     seed: int = 0,
     n_boot: int = N_BOOTSTRAP,
-    check: bool = True,
+    rows: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
-    """``{"overall", "subsets", "protocol": "k-way", ...}`` for a k-way run of a best-of-k benchmark."""
+    """``{"overall", "subsets", "protocol": "k-way", ...}`` for a k-way run of a best-of-k benchmark;
+    ``rows[benchmark.name]``, when ``rows`` is given: the per-item table behind it (:func:`item_rows`)."""
     items = kway_items(pairs, seed)
     table = item_table(items, judgments)
+    if rows is not None:
+        rows[benchmark.name] = item_rows(benchmark.name, items, table)
     required = [s for s in getattr(benchmark, "BEST_OF_K_SUBSETS", ()) or sorted(set(table["subset"]))]
     every = [*required, *getattr(benchmark, "OTHER_SUBSETS", ())]
     weights = poisson_weights(len(table), n_boot, seed) if n_boot > 0 and len(table) else None

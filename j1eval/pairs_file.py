@@ -9,6 +9,10 @@ benchmark's own columns (section, domain, cell...), the responses' lengths in ch
 (``score_a_ab``, ``score_b_ab``, ``score_a_ba``, ``score_b_ba``: lists in sample order).
 ``report`` reads it instead of scoring again or reloading benchmark data.
 
+A 4-way run (:mod:`j1eval.kway`) judges items, not pairs: its per-item table (one row per prompt:
+per rotation the verdict, the base response picked, correctness, the official value and P(base
+response i); the item's seeded base order) goes to ``items.parquet`` beside it, written the same way.
+
 Each benchmark's columns and their dtypes are kept in the file's metadata, so that a
 benchmark's table reads back exactly as it was written, whatever other benchmarks share the file.
 """
@@ -20,7 +24,7 @@ import json
 import numbers
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +39,9 @@ if TYPE_CHECKING:
     from j1eval.types import Pair
 
 PAIRS_FILE = "pairs.parquet"
+#: A 4-way run's per-item table (best-of-4 items in rotations, :mod:`j1eval.kway`), beside ``pairs.parquet``.
+ITEMS_FILE = "items.parquet"
+ITEM_ID = "item_id"  # the column that marks a benchmark's rows as items
 _META_KEY = b"j1eval.columns"  # {bench: {column: dtype}}
 SCORE_COLUMNS = ("score_a_ab", "score_b_ab", "score_a_ba", "score_b_ba")
 
@@ -80,21 +87,39 @@ def write_pairs(out_dir: Path, rows: Mapping[str, pd.DataFrame], *, keep_others:
     """Write ``out_dir/pairs.parquet`` through a temporary file and a rename (never half-written).
 
     ``keep_others``: benchmarks already in the file and not in ``rows`` are kept (``score --out``,
-    as for ``results.json``); otherwise the file holds exactly ``rows`` (``run``).
+    as for ``results.json``); otherwise the file holds exactly ``rows`` (``run``). A 4-way
+    benchmark's rows (its items: an ``item_id`` column, :func:`j1eval.kway.item_rows`) go to
+    ``items.parquet`` beside it by the same rules, and a benchmark written to one file leaves the other.
     """
+    out_dir = Path(out_dir)
+    pairs = {b: f for b, f in rows.items() if ITEM_ID not in f.columns}
+    items = {b: f for b, f in rows.items() if ITEM_ID in f.columns}
+    path = _write_file(out_dir / PAIRS_FILE, pairs, set(rows), keep_others, read_pairs)
+    if items or (out_dir / ITEMS_FILE).exists():
+        _write_file(out_dir / ITEMS_FILE, items, set(rows), keep_others, read_items)
+    return path
+
+
+def _write_file(
+    path: Path,
+    rows: Mapping[str, pd.DataFrame],
+    replaced: set[str],
+    keep_others: bool,
+    reader: Callable[[Path], dict[str, pd.DataFrame]],
+) -> Path:
+    """``rows`` into ``path``, keeping (with ``keep_others``) the benchmarks it holds outside ``replaced``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = Path(out_dir) / PAIRS_FILE
     frames: dict[str, pd.DataFrame] = {}
     if keep_others and path.exists():
-        frames = {b: f for b, f in read_pairs(path).items() if b not in rows}
+        frames = {b: f for b, f in reader(path).items() if b not in replaced}
     frames.update(rows)
     meta = {bench: {c: str(frame[c].dtype) for c in frame.columns} for bench, frame in frames.items()}
     combined = pd.concat(list(frames.values()), ignore_index=True) if frames else pd.DataFrame({"bench": []})
     table = pa.Table.from_pandas(_plain(combined), preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{PAIRS_FILE}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -129,29 +154,39 @@ def _umask() -> int:
 
 def read_pairs(path: Path) -> dict[str, pd.DataFrame]:
     """Each benchmark's per-pair table in a ``pairs.parquet`` file, with the columns and dtypes it was written with."""
+    return _read_file(Path(path), "per-pair", BASE_COLUMNS, _check_rows)
+
+
+def read_items(path: Path) -> dict[str, pd.DataFrame]:
+    """Each 4-way benchmark's per-item table in an ``items.parquet`` file, as it was written."""
+    return _read_file(Path(path), "per-item", ITEM_COLUMNS, _check_items)
+
+
+def _read_file(
+    path: Path, what: str, base: tuple[str, ...], check: Callable[[pd.DataFrame, str, Path], None]
+) -> dict[str, pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = Path(path)
     try:
         table = pq.read_table(path)
     except OSError as exc:
-        raise InputError(f"cannot read the per-pair table: {os_reason(exc)}", path=path) from None
+        raise InputError(f"cannot read the {what} table: {os_reason(exc)}", path=path) from None
     except (pa.ArrowException, ValueError) as exc:
         raise InputError(f"not a readable parquet file ({exc})", path=path) from None
     try:
         meta = json.loads((table.schema.metadata or {})[_META_KEY])
         assert isinstance(meta, dict)
     except (KeyError, ValueError, AssertionError):
-        raise InputError("not a per-pair table written by j1eval (no column list in its metadata)", path=path) from None
+        raise InputError(f"not a {what} table written by j1eval (no column list in its metadata)", path=path) from None
     frame = table.to_pandas()
     if "bench" not in frame.columns:
-        raise InputError("no 'bench' column: not a per-pair table written by j1eval", path=path)
+        raise InputError(f"no 'bench' column: not a {what} table written by j1eval", path=path)
     out: dict[str, pd.DataFrame] = {}
     for bench, columns in meta.items():
         if not isinstance(columns, dict) or not all(isinstance(d, str) for d in columns.values()):
             raise InputError(f"the column list of {bench!r} in its metadata is not {{column: dtype}}", path=path)
-        missing = [c for c in (*columns, *BASE_COLUMNS) if c not in frame.columns or c not in columns]
+        missing = [c for c in (*columns, *base) if c not in frame.columns or c not in columns]
         if missing:
             raise InputError(f"{bench} rows lack the column(s) {', '.join(dict.fromkeys(missing))}", path=path)
         part = frame.loc[frame["bench"] == bench, list(columns)].reset_index(drop=True)
@@ -159,7 +194,7 @@ def read_pairs(path: Path) -> dict[str, pd.DataFrame]:
             out[bench] = pd.DataFrame({c: _restore(part[c], dtype) for c, dtype in columns.items()})
         except (TypeError, ValueError) as exc:
             raise InputError(f"{bench} rows: a column does not read as its dtype ({exc})", path=path) from None
-        _check_rows(out[bench], bench, path)
+        check(out[bench], bench, path)
     return out
 
 
@@ -192,6 +227,22 @@ def _check_rows(rows: pd.DataFrame, bench: str, path: Path) -> None:
             )
     if not rows["label"].isin([1, 2]).all():
         raise InputError(f"{bench} rows: label must be 1 or 2", path=path)
+
+
+#: Columns every 4-way benchmark's rows have (:func:`j1eval.kway.item_rows`).
+ITEM_COLUMNS = (ITEM_ID, "subset", *(f"{c}_r{r}" for r in range(4) for c in ("judged", "verdict", "picked")))
+
+
+def _check_items(rows: pd.DataFrame, bench: str, path: Path) -> None:
+    """Judged flags are booleans and verdicts slot letters A-D or none."""
+    for r in range(4):
+        if rows[f"judged_r{r}"].dtype != bool:
+            raise InputError(f"{bench} rows: judged_r{r} must be true or false", path=path)
+        bad = set(rows[f"verdict_r{r}"].dropna().tolist()) - {"A", "B", "C", "D"}
+        if bad:
+            raise InputError(
+                f"{bench} rows: verdict_r{r} must be A-D or null, got {sorted(map(str, bad))[0]!r}", path=path
+            )
 
 
 def _restore(column: pd.Series, dtype: str) -> pd.Series:

@@ -164,10 +164,10 @@ def score_bench(
     for the whole benchmark.
     """
     rotations = judgments["order"].isin(ROTATIONS)
-    if rotations.any():  # a 4-way run: items in rotations, scored by j1eval.kway (no pairs.parquet rows)
+    if rotations.any():  # a 4-way run: items in rotations, scored by j1eval.kway (rows for items.parquet)
         if not rotations.all() or not getattr(benchmark, "kway", None):
             raise InputError(f"{benchmark.name}: 4-way rotations (r0-r3) need a best-of-4 benchmark, alone in the file")
-        return score_kway(benchmark, pairs, judgments, seed=seed, n_boot=n_boot)
+        return score_kway(benchmark, pairs, judgments, seed=seed, n_boot=n_boot, rows=rows)
     verdicts = aggregate_samples(judgments, use_scores=use_scores)
     table = pair_table(pairs, verdicts, benchmark, seed=seed)
     prepare = getattr(benchmark, "prepare_table", None)  # per-pair columns from the judgments (RewardBench 2's scores)

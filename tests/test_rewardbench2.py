@@ -111,7 +111,9 @@ def pairwise_lines(ties_scores: dict[str, list[float]] | None = None) -> list[di
     return lines
 
 
-def score_lines(tmp_path: Path, data_dir: Path, lines: list[dict], name: str = "j.jsonl") -> dict:
+def score_lines(
+    tmp_path: Path, data_dir: Path, lines: list[dict], name: str = "j.jsonl", rows: dict | None = None
+) -> dict:
     path = tmp_path / name
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     bench = get_benchmark("rewardbench2")
@@ -121,7 +123,7 @@ def score_lines(tmp_path: Path, data_dir: Path, lines: list[dict], name: str = "
     pairs = [
         p for p in data.pairs if p.pair_id in set(frame["pair_id"]) or p.meta["prompt_id"] in set(frame["pair_id"])
     ]
-    return score_bench(bench, pairs, frame, seed=0, use_scores=True, n_boot=200)
+    return score_bench(bench, pairs, frame, seed=0, use_scores=True, n_boot=200, rows=rows)
 
 
 def test_pairwise_best_of_4_by_hand_and_ties_null_without_scores(tmp_path, rb2):

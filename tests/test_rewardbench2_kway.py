@@ -1,4 +1,5 @@
-"""RewardBench 2 judged 4-way: rotations in jobs, the rank-4 formats, k-way figures, the report, the small judge."""
+"""RewardBench 2 judged 4-way: rotations in jobs, the rank-4 formats, k-way figures, the baselines,
+items.parquet, the report, the small judge."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from pathlib import Path
 import pytest
 from test_rewardbench2 import official_rows, score_lines, write_data
 
+from j1eval.backends.base import Request
+from j1eval.backends.baseline import four_way
 from j1eval.benchmarks import get_benchmark
 from j1eval.errors import InputError
 from j1eval.formats import get_format
 from j1eval.jobs import make_jobs
 from j1eval.kway import LETTERS, ROTATIONS, kway_items, single_rotation, slots, uniformity_test
-from j1eval.types import Completion
+from j1eval.pairs_file import ITEMS_FILE, PAIRS_FILE, read_items, read_pairs, write_pairs
+from j1eval.types import Completion, Pair, Prompt
 
 
 @pytest.fixture
@@ -142,7 +146,78 @@ def test_bad_4_way_judgment_is_one_line(tmp_path, rb2):
         score_lines(tmp_path, rb2, [{"pair_id": "0", "order": "r1", "verdict": "A", "probs": {"E": 1}}])
 
 
-def test_report_has_the_kway_table_and_plot(tmp_path, rb2):
+def run_4way(data_dir: Path, out: Path, judge: str, fmt: str = "rank-4") -> dict:
+    from j1eval.cli import main
+
+    argv = ["run", "--judge", judge, "--format", fmt, "--bench", "rewardbench2", "--data-dir", str(data_dir)]
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    return json.loads((out / "results.json").read_text())["rewardbench2"]
+
+
+def test_first_baseline_4_way_run_writes_items_and_reports(tmp_path, rb2):
+    from j1eval.cli import main
+
+    out = tmp_path / "run"
+    result = run_4way(rb2, out, "first")
+    o = result["overall"]
+    assert [o[f"acc_slot_{x}"] for x in "abcd"] == [1.0, 0.0, 0.0, 0.0] and o["acc_all_rotations"] == 0.0
+    assert o["slot_rate_a"] == 1.0 and o["rotation_change_rate"] == 1.0 and result["protocol"] == "k-way"
+    # items.parquet: one row per item, slot A shows base response (0 - r) mod 4 under rotation r.
+    items = read_items(out / ITEMS_FILE)["rewardbench2"]
+    assert items["item_id"].tolist() == ITEMS and read_pairs(out / PAIRS_FILE) == {}
+    base = {it.pair_id: it.meta["base_order"] for it in kway_items(get_benchmark("rewardbench2").load(rb2).pairs, 0)}
+    for r, order in enumerate(ROTATIONS):
+        assert (items[f"verdict_{order}"] == "A").all() and (items[f"picked_{order}"] == (-r) % 4).all()
+        assert items[f"correct_{order}"].tolist() == [float(r == 0)] * len(ITEMS)
+    assert [[row[f"base_{i}"] for i in range(4)] for _, row in items.iterrows()] == [base[i] for i in ITEMS]
+    # report reads the run as it is: the k-way table, the official table and the slot plot.
+    assert main(["report", str(out), "--out", str(tmp_path / "report")]) == 0
+    kway = (tmp_path / "report" / "kway_position_bias.md").read_text()
+    assert "| first \\[rank-4\\] | 100.0 | 0.0 | 0.0 | 0.0 | 0.0 | 100.0 | 100.0 |" in kway
+    assert (tmp_path / "report" / "plots" / "kway_slot_preference.png").is_file()
+    official = (tmp_path / "report" / "rewardbench2_official.md").read_text()
+    assert "official: null: Ties is scored from one score per response" in official  # why, not "incomplete"
+    assert "incomplete" not in official
+    # A per-item table that is not one: one line naming the file and the column.
+    bad = items.copy()
+    bad.loc[0, "verdict_r0"] = "E"
+    (tmp_path / "bad").mkdir()
+    write_pairs(tmp_path / "bad", {"rewardbench2": bad})
+    with pytest.raises(InputError, match=r"items\.parquet.*verdict_r0 must be A-D or null, got 'E'"):
+        read_items(tmp_path / "bad" / ITEMS_FILE)
+
+
+def test_random_baseline_direct_rank_4_gives_its_four_probabilities(tmp_path, rb2):
+    out = tmp_path / "run"
+    result = run_4way(rb2, out, "random", "direct-rank-4")
+    records = [json.loads(line) for line in (out / "judgments.jsonl").read_text().splitlines()]
+    assert len(records) == 6 * 4
+    for rec in records:
+        assert rec["choice_probs"] == dict.fromkeys(LETTERS, 0.25) and rec["p_a"] == 0.25
+        assert rec["verdict"] in LETTERS and rec["raw"].startswith(rec["verdict"])  # the coin's letter, kept
+    o = result["overall"]
+    assert o["tv_shift"] == 0.0 and [o[f"mean_p_slot_{x}"] for x in "abcd"] == [0.25] * 4
+    assert len({rec["verdict"] for rec in records}) > 1  # seeded per item and rotation, not one fixed slot
+
+
+def test_longer_baseline_names_the_longest_slot_or_none():
+    item = Pair(
+        "p", "rewardbench2", "Math", "q", "xx", "y", 1, {"prompt_id": "p", "responses": ("xx", "y", "zzz", "a")}
+    )
+    request = Request(Prompt.user("q"), item, "r1")  # slots: a, xx, y, zzz
+    assert four_way("longer", request, 0) == ("D", {"D": 1.0})
+    tied = Pair(
+        "t", "rewardbench2", "Math", "q", "xx", "yy", 1, {"prompt_id": "t", "responses": ("xx", "yy", "z", "w")}
+    )
+    verdict, probs = four_way("longer", Request(Prompt.user("q"), tied, "r0"), 0)
+    assert (verdict, probs) == ("tie", {"A": 0.5, "B": 0.5})
+    assert get_format("rank-4").parse("<answer> [[tie]] </answer>").failure == "no_verdict"
+    top = {x: math.log(p) for x, p in probs.items()}
+    parsed = get_format("direct-rank-4").read(Completion("tie]] </answer>", "stop", top_logprobs=top, p_a=0.5))
+    assert (parsed.verdict, parsed.failure, parsed.p_a) == (None, "no_verdict", 0.5)
+
+
+def test_score_out_moves_a_benchmark_from_pairs_to_items(tmp_path, rb2):
     from j1eval.cli import write_results
     from j1eval.report.runs import load_report
     from j1eval.report.writing import build_tables, make_plots
@@ -150,8 +225,12 @@ def test_report_has_the_kway_table_and_plot(tmp_path, rb2):
 
     out = tmp_path / "run"
     run(RunConfig(judge="first", benches=["rewardbench2"], data_dir=rb2, out=out, progress=False, n_boot=50))
-    kway = score_lines(tmp_path, rb2, lines_for(ITEMS, lambda r: ("A", {"A": 1.0})))
-    write_results(out, {"rewardbench2": kway})  # the 4-way figures replace the pairwise ones in that run
+    assert len(read_pairs(out / PAIRS_FILE)["rewardbench2"]) == 26 and not (out / ITEMS_FILE).exists()
+    rows: dict = {}
+    kway = score_lines(tmp_path, rb2, lines_for(ITEMS, lambda r: ("A", {"A": 1.0})), rows=rows)
+    write_results(out, {"rewardbench2": kway}, rows)  # the 4-way figures replace the pairwise ones in that run
+    assert "rewardbench2" not in read_pairs(out / PAIRS_FILE)  # no stale pairwise rows left behind
+    assert read_items(out / ITEMS_FILE)["rewardbench2"]["item_id"].tolist() == ITEMS
     report = load_report([out])
     tables = {t.key: t for t in build_tables(report)}
     row = tables["kway_position_bias"].rows[0]

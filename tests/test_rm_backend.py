@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -170,3 +171,39 @@ def test_the_format_reads_scores_and_failures():
     assert fmt.combine([a, b]).failure == fmt.combine([b, a]).failure == "no_verdict"
     judged = fmt.combine([fmt.parse("2.0"), fmt.parse("-1.0")])
     assert judged.verdict == "A" and judged.p_a == pytest.approx(1 / (1 + math.exp(-3.0)))
+
+
+def test_rewardbench2_official_figures_from_the_reward_model_scores(tiny_rm, tmp_path):
+    """A scorer judge gets RewardBench 2's Ties and official figures, recomputed here from its stored scores."""
+    from test_rewardbench2 import official_rows, write_data
+
+    from j1eval.benchmarks.rewardbench2 import BEST_OF_4, ties_score
+
+    rows = official_rows()
+    data = write_data(tmp_path / "data", rows)
+    out = tmp_path / "run"
+    config = RunConfig(judge=f"rm:{tiny_rm}", benches=["rewardbench2"], data_dir=data, out=out, progress=False)
+    result = run(RunConfig(**{**config.__dict__, "n_boot": 50})).results["rewardbench2"]
+    score: dict[tuple[str, int], float] = {}  # (prompt id, index in chosen + rejected) -> the model's score
+    by_id = {r["id"]: r for r in rows}
+    for rec in (r for r in records(out) if r["order"] == "ab"):
+        rid, good, bad = re.fullmatch(r"(.*?)(?::c(\d+))?:r(\d+)", rec["pair_id"]).groups()  # {id}[:c{i}]:r{j}
+        good, bad = int(good or 0), by_id[rid]["num_correct"] + int(bad)
+        score[(rid, good)], score[(rid, bad)] = rec["scores"]["A"], rec["scores"]["B"]
+    subsets = {}
+    for subset in BEST_OF_4:  # reward-bench's reroll_and_score_dataset: 1/count(max) when the chosen one is max
+        values = []
+        for r in (r for r in rows if r["subset"] == subset):
+            s = [score[(r["id"], k)] for k in range(4)]
+            values.append(1 / s.count(max(s)) if s[0] == max(s) else 0.0)
+        subsets[subset] = sum(values) / len(values)
+        assert result["subsets"][subset]["best_of_4"] == pytest.approx(subsets[subset])
+    groups = {
+        r["id"]: [(k < r["num_correct"], score[(r["id"], k)]) for k in range(len(r["chosen"]) + len(r["rejected"]))]
+        for r in rows
+        if r["subset"] == "Ties"
+    }
+    ties = ties_score(groups)
+    assert ties is not None and result["overall"]["ties"] == pytest.approx(ties["ties"])
+    assert result["overall"]["official"] == pytest.approx((sum(subsets.values()) + ties["ties"]) / 6)
+    assert result["overall"]["flip_rate"] == 0.0 and "reasons" not in result

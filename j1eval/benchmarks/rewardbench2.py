@@ -19,7 +19,9 @@ Official rules, transcribed from allenai/reward-bench at commit
   shares the top with k - 1 others, 0 otherwise; a judge error counts as a tie (0.25 of 4). From
   pairwise verdicts: any lost pair gives 0, else 1 / (1 + pairs tied or without a verdict)
   (``best_of_4``, in each pair's seeded single order); a subset's score is its mean over prompts;
-- the overall score is the mean of the six subsets' scores (``official``);
+- the overall score is the unweighted mean of the six subsets' scores (``official``): the scripts
+  print the subsets' scores only; the dataset card (huggingface.co/datasets/allenai/reward-bench-2)
+  says "The RewardBench 2 leaderboard averages over these six subsets";
 - Ties (``rewardbench/utils.py::process_single_model`` and ``_compute_prompt_stats``), from one
   score per response: see :func:`ties_score`. Only judges that give scores have them.
 """
@@ -261,7 +263,9 @@ def ties_score(groups: dict[str, list[tuple[bool, float]]]) -> dict[str, float] 
     ``_hard`` the same with the smaller of the ref and tied gaps, and the margin term
     mean(tanh(min gap / spread - 1)) (NaN -> 0). Score = 0.30 tied + 0.30 ref + 0.20 preferred +
     0.20 preferred_hard + 0.01 margin. None when a group has no correct or no incorrect answer
-    or no prompt number has both kinds.
+    or no prompt number has both kinds (there the official code raises or gives NaN); a tied
+    prompt with one correct answer has no spread (NaN: not preferred, margin 0) where the
+    official code would compare a number with None.
     """
     ref: dict[int, tuple[bool, float | None, float]] = {}
     tied: dict[int, tuple[bool, float | None, float]] = {}

@@ -5,7 +5,8 @@ X in A-D; its own template, so its own hash). ``direct-rank-4``: the same withou
 answer tag prefilled (``<answer> [[``), so the first generated token is the slot letter; as in
 :mod:`j1eval.formats.direct_verdict`, every first token that starts a letter (``C``, `` C``,
 ``C]]``, ``c`` ...) counts for it, ``choice_probs`` keeps the four masses and ``p_a`` is slot A's
-share of them. Greedy, the verdict is the most probable letter (equal top masses: no verdict).
+share of them. Greedy, the verdict is the most probable letter (equal top masses: no verdict); a
+rule's answer (the baselines, which give ``p_a``) keeps the letter its text names.
 
 Prompts are made per item and rotation (:mod:`j1eval.kway`): rotation ``rN`` puts the chosen
 response in slot N. The official script's reading is kept: the last ``[[X]]`` names the winner.
@@ -118,7 +119,7 @@ class DirectRankFour(Format):
         if total <= 0:
             return Parsed(failure="no_verdict", choice_probs=mass)
         p_a = mass["A"] / total
-        if sampled:
+        if sampled or completion.p_a is not None:  # a sample, or a rule's pick (baselines): the text's letter
             return Parsed(verdict=parsed.verdict, failure=parsed.failure, p_a=p_a, choice_probs=mass)
         top = max(mass.values())
         best = [x for x in LETTERS if mass[x] == top]

@@ -1,7 +1,8 @@
 """RewardBench 2 in a report: its official figures, the k-way position-bias table and the slot-preference plot.
 
-Read from ``results.json`` alone: 4-way runs (:mod:`j1eval.kway`) keep no per-pair table; their
-slot counts and the test against a uniform slot choice are stored beside the figures.
+Read from ``results.json`` alone: 4-way runs (:mod:`j1eval.kway`) store their slot counts and the
+test against a uniform slot choice beside the figures (their per-item table, ``items.parquet``, is
+for the user's own analysis).
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from j1eval.report.layouts import figure_cell
+from j1eval.report.layouts import figure_cell, pct_text
 from j1eval.report.runs import BenchRun, Report
-from j1eval.report.tables import NOT_RUN, Cell, Row, Table, dedupe
+from j1eval.report.tables import DAGGER, INCOMPLETE, NOT_RUN, Cell, Row, Table, dedupe
 from j1eval.stats import format_p
 
 BENCH = "rewardbench2"
@@ -45,6 +46,16 @@ def _cell(br: BenchRun, figs: dict[str, Any], key: str, where: str, notes: list[
     return figure_cell(br, figs, key, where, notes)[0]
 
 
+def _official_cell(br: BenchRun, figs: dict[str, Any], reason: str | None, where: str, notes: list[str]) -> Cell:
+    """The official overall; null because Ties needs scores (the data all there): that reason, not "incomplete"."""
+    if figs.get("official") is None and reason and not figs.get("missing"):
+        partial = figs.get("official_partial")
+        part = f"; the five best-of-4 subsets' mean: {pct_text(partial)}" if partial is not None else ""
+        notes.append(f"{DAGGER} {where}: null: {reason}{part}.")
+        return Cell(INCOMPLETE, status=f"null: {reason}")
+    return _cell(br, figs, "official", where, notes)
+
+
 def official_table(report: Report) -> Table | None:
     """Per RewardBench 2 run: the official overall (six subsets' mean), best-of-4 per subset, Ties."""
     runs = _runs(report)
@@ -56,14 +67,15 @@ def official_table(report: Report) -> Table | None:
     notes: list[str] = []
     for way, br in runs:
         figs, subsets = br.overall, br.results.get("subsets", {})
-        cells = [_cell(br, figs, "official", f"{br.judge}, official", notes)]
+        reasons = dict(br.results.get("reasons") or {})
+        cells = [_official_cell(br, figs, reasons.pop("official", None), f"{br.judge}, official", notes)]
         cells.append(_cell(br, figs, "best_of_4", f"{br.judge}, best-of-4", notes))
         for name in SUBSETS:
             sub = subsets.get(name)
             cells.append(_cell(br, sub, "best_of_4", f"{br.judge}, {name}", notes) if sub else Cell(NOT_RUN))
         ties = subsets.get("Ties") or {}
         cells.append(Cell.pct(ties.get("ties")) if ties.get("ties") is not None else Cell(NOT_RUN, status="null"))
-        for figure, reason in (br.results.get("reasons") or {}).items():
+        for figure, reason in reasons.items():
             notes.append(f"{br.judge} ({way}), {figure}: null: {reason}.")
         table.rows.append(Row([br.judge, way], cells, way))
     table.notes = dedupe(notes) + [

@@ -104,7 +104,7 @@ class JudgeRuns:
     name: str
     benches: dict[str, BenchRun] = field(default_factory=dict)
     runs: list[RunDir] = field(default_factory=list)
-    #: 4-way runs of best-of-4 benchmarks (j1eval.kway): their own figures, no per-pair table.
+    #: 4-way runs of best-of-4 benchmarks (j1eval.kway): their own figures (results.json alone).
     kway: dict[str, BenchRun] = field(default_factory=dict)
 
 
@@ -152,7 +152,7 @@ def _read_tables(path: Path, manifest: Mapping[str, Any], results: Mapping[str, 
     """Each benchmark's rows of ``pairs.parquet``; one clear line, with the command that writes it, when absent."""
     pairs_path = path / PAIRS_FILE
     tables = read_pairs(pairs_path) if pairs_path.exists() else {}
-    results = {b: r for b, r in results.items() if not is_kway(r)}  # 4-way runs keep no per-pair rows
+    results = {b: r for b, r in results.items() if not is_kway(r)}  # 4-way runs: items.parquet, not read here
     missing = [bench for bench in results if bench not in tables]
     if missing:
         what = (
