@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -366,10 +367,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 COMMANDS = {"list": cmd_list, "score": cmd_score, "run": cmd_run, "report": cmd_report, "build": cmd_build}
 
 
+def check_data_dir(path: Path | None) -> None:
+    """A ``--data-dir`` that is a symlink loop is named as one (not "data not found")."""
+    if path is None:
+        return
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            message = "a symlink loop (too many levels of symbolic links)"
+            raise InputError(message, path=path, field="--data-dir") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+
+    def command() -> int:
+        check_data_dir(getattr(args, "data_dir", None))
+        return COMMANDS[args.command](args)
+
     return guarded(
-        lambda: COMMANDS[args.command](args),
+        command,
         "finished judgments are kept; rerun the same command to resume",
         brief_bugs=True,
     )

@@ -6,7 +6,8 @@ template, the set-up (seed, order, samples, pair selection, bootstrap size), eve
 once, streamed: ~30 ms for 21K judgments; a file edited in place with its size and mtime restored
 is seen), and j1eval's own code (a hash of its source files). A rerun whose fingerprint
 is the same, whose last invocation left no backend error to retry, and whose ``results.json`` and
-``pairs.parquet`` are there, returns those results without rendering a prompt or reading a judgment.
+``pairs.parquet`` (and for a 4-way run ``items.parquet``) are there, returns those results without
+rendering a prompt or reading a judgment.
 Anything else (an edited judgments file, a new data file, other code) takes the full path.
 """
 
@@ -81,5 +82,8 @@ def reusable_results(
     except InputError:
         return None  # the full path rescores and rewrites it
     if set(results) != set(manifest.get("benchmarks") or {}):
+        return None
+    kway = any(isinstance(r, Mapping) and r.get("protocol") == "k-way" for r in results.values())
+    if kway and not (out_dir / "items.parquet").is_file():  # a 4-way run's per-item table (j1eval.pairs_file)
         return None
     return results, int(stored.get("without_p_a", 0))

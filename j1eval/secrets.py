@@ -67,10 +67,6 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-def _hidden(key: Any, value: Any) -> bool:
-    return isinstance(key, str) and isinstance(value, str) and bool(value) and is_secret(key)
-
-
 def remembered() -> bool:
     """Whether any secret value has been noted in this process."""
     return bool(_VALUES)

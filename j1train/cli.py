@@ -19,7 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p_grpo = sub.add_parser("grpo", help="train a judge with GRPO (TRL) from a YAML or TOML config")
     p_grpo.add_argument("--config", required=True, type=Path, help="config file (see j1train/configs/)")
-    p_grpo.add_argument("--check", action="store_true", help="check config, data and batch sizes; load no model")
+    p_grpo.add_argument(
+        "--check",
+        action="store_true",
+        help="run every check training runs before its first step (config, model folder, data, batch sizes, "
+        "tokenizer, prompt lengths); load no model weights",
+    )
     from j1train.pair_builder import add_arguments
     from j1train.plot import add_plot_arguments
 
@@ -33,16 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_grpo(args: argparse.Namespace) -> int:
     from j1train.config import load_config
 
-    config = load_config(args.config)
-    from j1train.trainer import prepare, train
-
+    config = load_config(args.config)  # config values first: a bad one is named before model or data is looked at
     if args.check:
-        prepared = prepare(config)
+        from j1train.preflight import check
+
+        checked = check(config)  # exactly the checks training runs before its first step (j1train.preflight)
+        prepared = checked.prepared
         print(
-            f"ok: {prepared.info['n_pairs']} pairs, format {config.format}, "
-            f"generation batch {prepared.args.generation_batch_size} completions"
+            f"ok: {prepared.info['n_pairs']} pairs ({len(checked.train_dataset)} prompts within max_prompt_length), "
+            f"format {config.format}, generation batch {prepared.args.generation_batch_size} completions"
         )
         return 0
+    from j1train.trainer import train
+
     final = train(config)
     print(f"checkpoint: {final}")
     print(f"evaluate it: python -m j1eval run --judge hf:{final} --format {config.format} --bench all")
@@ -50,8 +58,10 @@ def cmd_grpo(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
+    from j1eval.cli import check_seed
     from j1train.pair_builder import main as data_main
 
+    check_seed(args.seed)  # a negative seed: one line, exit 2, before anything is written
     return int(data_main(args) or 0)
 
 

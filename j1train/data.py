@@ -84,7 +84,10 @@ def _drop_degenerate(pairs: list[Pair], source: str) -> list[Pair]:
     """A benchmark's or STE's pairs without the degenerate ones (third-party data: dropped, with a count)."""
     kept = [p for p in pairs if degenerate(p) is None]
     if len(kept) < len(pairs):
-        print(f"note: {source}: dropped {len(pairs) - len(kept)} pairs with an empty or duplicate response")
+        print(
+            f"note: {source}: dropped {len(pairs) - len(kept)} pairs with an empty prompt or response, or two "
+            "identical responses (no right verdict)"
+        )
     return kept
 
 

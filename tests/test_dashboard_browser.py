@@ -1,6 +1,8 @@
 """The dashboard served by ``streamlit run`` on 127.0.0.1 and driven by Playwright with Debian's
 Chromium: choose a pair, see both orders' traces, reopen it from its URL, and check that a
-hostile trace stays text (no script run, no remote image fetched, no javascript: link).
+hostile trace stays text (no script run, no remote image fetched, no javascript: link); and a runs
+folder of hostile runs (issue #22: a nested manifest, a FIFO as judgments, a source outside the
+runs dir) shows one error line per bad run beside the good one.
 
 Skipped only when chromium is not installed (``apt-get install chromium``); CI installs it
 and sets ``J1EVAL_REQUIRE_BROWSER=1``, which turns the skip into a failure.
@@ -75,3 +77,21 @@ def test_pair_view_in_a_real_browser(chromium: str, tmp_path: Path):
             page.screenshot(path=str(Path(os.environ[SCREENSHOT_ENV]) / "dashboard_browser_test_hostile.png"))
     assert shot.stat().st_size > 10_000
     assert not _healthy(url)  # the server is gone
+
+
+def test_hostile_run_folders_in_a_real_browser(chromium: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from test_hostile_round2_dashboard import MARK, build_hostile_runs
+
+    monkeypatch.delenv("J1EVAL_DATA_DIR", raising=False)
+    runs = build_hostile_runs(tmp_path)
+    with serve(runs, log=tmp_path / "streamlit.log") as url, browser(chromium) as page:
+        page.goto(url)
+        page.get_by_text("runs found").first.wait_for(timeout=90_000)  # the landing page, whatever the folder holds
+        query = "&".join(f"runs={r}" for r in ("good", "nested", "fifo", "outside-none"))
+        page.goto(f"{url}/?view=Pairs&{query}&bench=judgebench")
+        page.get_by_text("pairs match").first.wait_for(timeout=90_000)  # the good run's pairs
+        alerts = page.locator('[data-testid="stAlert"]')
+        expect(alerts.filter(has_text="nested too deeply")).to_have_count(1)
+        expect(alerts.filter(has_text="FIFO")).to_have_count(1)
+        assert MARK not in page.content()  # the outside folder's prompts were never opened
+    assert not _healthy(url)

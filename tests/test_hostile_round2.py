@@ -261,3 +261,16 @@ def test_redaction_rules() -> None:
         "tokenizer=/m",
     ]
     assert redact("http://user:hunter2@host/v1") == "http://user:***@host/v1"
+
+
+def test_an_option_declared_secret_is_hidden_whatever_its_name() -> None:
+    from j1eval.backends.base import Option
+    from j1eval.secrets import is_secret, redact
+
+    declared = Option(str, "a credential under a plain name", secret=True)
+    assert not is_secret("bearer") and is_secret("bearer", declared)
+    value = "bearer-value-91c3e"
+    assert declared.check("bearer", value) == value  # parsing the option notes its value
+    assert redact(f"request failed: header {value} refused") == "request failed: header *** refused"
+    assert Option(str).check("note", "plain-text-91c3e") == "plain-text-91c3e"
+    assert redact("plain-text-91c3e") == "plain-text-91c3e"  # an option not declared secret is not hidden

@@ -228,15 +228,21 @@ def test_bad_input_is_one_line_exit_2(
     assert err.count("\n") == 1 and err.startswith("error: ") and message in err
 
 
-def test_check_mode_passes_without_a_model(
-    tmp_path: Path, pairs_file: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+def test_check_mode_passes_without_loading_the_model(
+    tmp_path: Path, pairs_file: Path, tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import transformers
+
+    def no_weights(*args: object, **kwargs: object) -> None:
+        raise AssertionError("--check loaded the model")
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", no_weights)
     cfg = write_yaml(
-        tmp_path / "c.yaml", model=str(model_dir), train_pairs=str(pairs_file), num_generations=2,
+        tmp_path / "c.yaml", model=str(tiny), train_pairs=str(pairs_file), num_generations=2,
         per_device_train_batch_size=4,
     )  # fmt: skip
     assert cli.main(["grpo", "--config", str(cfg), "--check"]) == 0
-    assert "ok: 4 pairs" in capsys.readouterr().out
+    assert "ok: 4 pairs (8 prompts within max_prompt_length)" in capsys.readouterr().out  # the tokenizer measured them
 
 
 @pytest.mark.parametrize("check", [False, True])
@@ -258,12 +264,12 @@ def test_uninstalled_eval_benchmark_is_one_line_before_any_model(
 
 
 def test_training_pairs_are_decontaminated_against_the_eval_benches(
-    tmp_path: Path, model_dir: Path, judgebench_rows: list[dict], data_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny: Path, judgebench_rows: list[dict], data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     leaked = tiny_pairs(5)
     leaked[2] = dataclasses.replace(leaked[2], prompt="  " + judgebench_rows[7]["question"].upper())
     cfg = write_yaml(
-        tmp_path / "c.yaml", model=str(model_dir), train_pairs=str(write_pairs_jsonl(tmp_path / "p.jsonl", leaked)),
+        tmp_path / "c.yaml", model=str(tiny), train_pairs=str(write_pairs_jsonl(tmp_path / "p.jsonl", leaked)),
         num_generations=2, per_device_train_batch_size=4, eval_benches=["judgebench"], eval_data_dir=str(data_dir),
     )  # fmt: skip
     assert cli.main(["grpo", "--config", str(cfg), "--check"]) == 0

@@ -91,3 +91,18 @@ def test_backend_errors_are_retried_not_reused(tmp_path, data_dir, counted):
     manifest_path.write_text(json.dumps(manifest))
     run(cfg)
     assert len(counted) == 2
+
+
+def test_a_4_way_run_without_its_items_file_is_rescored(tmp_path, counted):
+    from test_rewardbench2 import official_rows, write_data
+
+    data = write_data(tmp_path / "data", official_rows())
+    cfg = RunConfig(judge="first", benches=["rewardbench2"], format="rank-4", data_dir=data, out=tmp_path / "run",
+                    progress=False, n_boot=50)  # fmt: skip
+    run(cfg)
+    run(cfg)
+    assert len(counted) == 1  # nothing changed: reused
+    (tmp_path / "run" / "items.parquet").unlink()
+    again = run(cfg)
+    assert len(counted) == 2 and again.n_generated == 0  # rescored from the stored judgments
+    assert (tmp_path / "run" / "items.parquet").is_file()
