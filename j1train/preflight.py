@@ -142,6 +142,24 @@ def _plan(config: J1GRPOConfig, steps_per_generation: int) -> BatchPlan:
     )
 
 
+def check_generation_engine(config: J1GRPOConfig) -> None:
+    """``use_vllm`` colocated needs a GPU: vLLM's CPU build cannot take TRL's weight sync (README, Train a judge).
+
+    It repacks every linear layer's weights for its CPU kernels once at load and leaves an empty
+    ``weight`` behind, so TRL's per-step ``load_weights`` fails before the first rollout. Server
+    mode may still run the trainer on a CPU against ``trl vllm-serve`` on GPUs elsewhere.
+    """
+    import torch
+
+    if config.use_vllm and config.vllm_mode == "colocate" and not torch.cuda.is_available():
+        raise InputError(
+            "use_vllm with vllm_mode colocate needs a CUDA GPU: vLLM's CPU build repacks its weights at load, "
+            "so TRL cannot sync the policy into it; on a CPU set use_vllm: false",
+            path=config.source,
+            field="use_vllm",
+        )
+
+
 def prepare(config: J1GRPOConfig) -> Prepared:
     """Steps 1-3 of the module docstring: config values, model folder and eval benchmarks, data."""
     if get_format(config.format).pointwise and config.rewards.get("consistency"):
@@ -154,6 +172,7 @@ def prepare(config: J1GRPOConfig) -> Prepared:
         # TRL's default (steps_per_generation = gradient_accumulation_steps): this line, naming the key, before TRL's
         steps = config.steps_per_generation or config.gradient_accumulation_steps
         check_batch_sizes(_plan(config, steps), source=config.source)
+    check_generation_engine(config)
     args = grpo_arguments(config, has_eval=bool(config.eval_pairs))  # an eval file is never empty (refused)
     plan = _plan(config, args.steps_per_generation)
     check_batch_sizes(plan, source=config.source)
