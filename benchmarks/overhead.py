@@ -413,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=6, help="the N shortest RewardBench pairs (2 N prompts)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=16, help="new tokens in pairwise-verdict")
+    parser.add_argument("--only", choices=("transformers", "vllm"), help="one engine's comparison only")
     args = parser.parse_args(argv)
     quiet()
     import torch
@@ -421,11 +422,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         data = shortest_pairs(tmp / "data", args.pairs)
-        ratios = {
-            "direct-verdict": compare_format(data, tmp, "direct-verdict", None, args.reps),
-            "pairwise-verdict": compare_format(data, tmp, "pairwise-verdict", args.max_tokens, args.reps),
-        }
-        vllm_ratios = vllm_compare(data, tmp, args.max_tokens, args.reps, {f: r["bare_gen"] for f, r in ratios.items()})
+        ratios = {}
+        if args.only != "vllm":
+            ratios = {
+                "direct-verdict": compare_format(data, tmp, "direct-verdict", None, args.reps),
+                "pairwise-verdict": compare_format(data, tmp, "pairwise-verdict", args.max_tokens, args.reps),
+            }
+        vllm_ratios = {}
+        if args.only != "transformers":
+            hf_gen = {f: r["bare_gen"] for f, r in ratios.items()}
+            vllm_ratios = vllm_compare(data, tmp, args.max_tokens, args.reps, hf_gen)
         runner_alone(data, tmp, args.reps)
     parts = [
         f"{fmt} {r['min']:.3f}x min/min, {r['paired']:.3f}x per-rep median ({'same' if r['same'] else 'DIFFERENT'} "

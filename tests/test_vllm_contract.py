@@ -121,8 +121,12 @@ class FakeLLM:
         mode = (add_generation_prompt, continue_final_message, sampling_params.logprobs)
         if mode not in self.modes:
             self.modes.append(mode)
-        if "BOOM" in " ".join(m["content"] for m in messages):
+        text = " ".join(m["content"] for m in messages)
+        if "BOOM" in text:
             raise ValueError("the engine rejected a request")
+        limit = self.engine.model_config.max_model_len
+        if len(text.split()) >= limit:  # as vLLM checks when a request is queued
+            raise ValueError(f"This model's maximum context length is {limit} tokens (max_model_len)")
         request_id = str(self.counter)
         self.counter += 1
         self.engine.queue.append((request_id, messages, sampling_params, continue_final_message))
@@ -191,8 +195,8 @@ def test_over_long_prompt_and_failing_request_are_errors_the_rest_is_answered(fa
     prompts = ["a b", "a b c d e f g", "a BOOM", "a b c"]
     out = backend.generate([request(p) for p in prompts], Sampling(temperature=0.0), n=1)
     assert [c[0].finish_reason for c in out] == ["stop", "error", "error", "stop"]
-    assert "max_model_len is 5" in out[1][0].error and "rejected" in out[2][0].error
-    assert calls(fake_vllm[0]) == [(2, 1)]  # the over-long prompt was never sent
+    assert "maximum context length is 5" in out[1][0].error and "rejected" in out[2][0].error
+    assert calls(fake_vllm[0]) == [(2, 1)]  # the refused prompts never reached the engine
 
 
 def test_a_run_through_the_vllm_backend(fake_vllm, model_dir, tmp_path, data_dir):

@@ -61,18 +61,30 @@ class VLLMBackend(Backend):
     """A model served in-process by vLLM."""
 
     OPTIONS = {
-        "tensor_parallel_size": Option(int, "GPUs per engine", minimum=1),
-        "data_parallel_size": Option(int, "engines (replicas), one process each; GPU default: the plan's", minimum=1),
+        "tensor_parallel_size": Option(int, "GPUs per engine", minimum=1, operational=True),
+        "data_parallel_size": Option(
+            int, "engines (replicas), one process each; GPU default: the plan's", minimum=1, operational=True
+        ),
         "max_model_len": Option(int, "context length", minimum=1),
-        "gpu_memory_utilization": Option(float, "share of GPU memory vLLM may take", above=0, maximum=1),
-        "kv_cache_gib": Option(float, "KV cache size in GiB (CPU default 2)", above=0),
+        "gpu_memory_utilization": Option(
+            float, "share of GPU memory vLLM may take", above=0, maximum=1, operational=True
+        ),
+        "kv_cache_gib": Option(float, "KV cache size in GiB (CPU default 2)", above=0, operational=True),
         "dtype": Option(str, "float32 on CPU and auto on GPU by default, or a dtype name"),
         "seed": Option(int, "engine seed"),
-        "enforce_eager": Option(bool, "no CUDA graphs / no torch.compile"),
-        "enable_chunked_prefill": Option(bool, "chunked prefill (CPU default off: seeded sampling needs it off)"),
-        "engine_process": Option(bool, "engine core in its own process (GPU default on, CPU default off)"),
-        "cpu_threads_bind": Option(str, "CPU cores for the engine's threads (default: this process's cores)"),
-        "keep_engine": Option(bool, "keep the engine for the next run in this process with the same settings"),
+        "enforce_eager": Option(bool, "no CUDA graphs / no torch.compile", operational=True),
+        "enable_chunked_prefill": Option(
+            bool, "chunked prefill (CPU default off: seeded sampling needs it off)", operational=True
+        ),
+        "engine_process": Option(
+            bool, "engine core in its own process (GPU default on, CPU default off)", operational=True
+        ),
+        "cpu_threads_bind": Option(
+            str, "CPU cores for the engine's threads (default: this process's cores)", operational=True
+        ),
+        "keep_engine": Option(
+            bool, "keep the engine for the next run in this process with the same settings", operational=True
+        ),
     }
 
     #: Every pending prompt in one call: the engine schedules the whole run at once; finished
@@ -144,15 +156,6 @@ class VLLMBackend(Backend):
             self._revision = model_revision(self.path)
         return self._revision
 
-    def _prompt_tokens(self, request: Request) -> int | None:
-        try:
-            from j1eval.backends.transformers_backend import chat_text
-
-            text = chat_text(self.tokenizer, request)
-            return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-        except Exception:  # counting is only a pre-check; vLLM has the last word
-            return None
-
     def _params(self, sampling: Sampling, n: int, prefilled: bool) -> Any:
         greedy = sampling.temperature <= 0
         return self._vllm.SamplingParams(
@@ -189,11 +192,6 @@ class VLLMBackend(Backend):
         in_flight: dict[str, tuple[int, bool, float]] = {}  # request id -> (index, prefilled, queued at)
         params = {prefilled: self._params(sampling, n, prefilled) for prefilled in (False, True)}
         for i, request in enumerate(requests):
-            count = self._prompt_tokens(request) if self.max_model_len else None
-            if count is not None and self.max_model_len is not None and count >= self.max_model_len:
-                error = f"prompt has {count} tokens; max_model_len is {self.max_model_len}"
-                finish(i, [Completion("", "error", count, error=error)])
-                continue
             prefilled = bool(request.prompt.prefill)
             try:
                 ids = self.llm.enqueue_chat(
@@ -203,7 +201,7 @@ class VLLMBackend(Backend):
                     add_generation_prompt=not prefilled,
                     continue_final_message=prefilled,
                 )
-            except Exception as exc:  # a request vLLM refuses (too long, bad template): that request's error
+            except Exception as exc:  # a request vLLM refuses (over max_model_len, bad template): that request's error
                 finish(i, [Completion("", "error", error=one_line(exc, 300))])
                 continue
             for request_id in ids:
