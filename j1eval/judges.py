@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from j1eval.backends import check_options
+from j1eval.backends import check_options, identity_options
 from j1eval.checks import check_sampling
 from j1eval.errors import InputError, SetupError
 from j1eval.registry import Registry
@@ -56,37 +56,10 @@ class JudgeSpec:
             "model": self.model,
             "format": self.format,
             "sampling": self.sampling.as_dict(),
-            "options": {k: v for k, v in self.options.items() if k not in OPERATIONAL_OPTIONS},
+            # Options declared operational (Option.operational) stay out: changing them keeps a run resumable.
+            "options": identity_options(self.backend, self.options),
         }
 
-
-#: Backend options that change how requests are sent, not what the judge answers:
-#: they stay out of the judge's identity, so changing them keeps a run resumable.
-OPERATIONAL_OPTIONS = frozenset(
-    {
-        "api_key",
-        "backoff_max_s",
-        "backoff_s",
-        "base_url",
-        "batch_size",
-        "check_models",
-        "concurrency",
-        "connect_timeout_s",
-        "cpu_threads_bind",
-        "data_parallel_size",
-        "enable_chunked_prefill",
-        "enforce_eager",
-        "engine_process",
-        "gpu_memory_utilization",
-        "keep_engine",
-        "kv_cache_gib",
-        "max_retries",
-        "prefill",
-        "tensor_parallel_size",
-        "timeout_s",
-        "tokenizer",
-    }
-)
 
 JUDGES: Registry[JudgeSpec] = Registry("judge")
 

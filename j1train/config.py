@@ -25,6 +25,8 @@ CONSISTENCY_MATCHES = ("index", "mean")
 ORDERS = ("both", "single")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 LORA_KEYS = {"r", "alpha", "dropout", "target_modules"}
+#: j1eval backends that can judge a checkpoint folder during training (j1train.eval_loop).
+EVAL_BACKENDS = ("hf", "vllm")
 
 
 @dataclass
@@ -85,6 +87,8 @@ class J1GRPOConfig:
     eval_data_dir: str | None = None
     decontaminate_against: list[str] | None = None  # None: eval_benches
     eval_keep_models: bool = False  # keep each evaluated step's weights (OUT/eval/step-N/model), e.g. to pick one later
+    eval_backend: str = "hf"  # the j1eval backend that judges each checkpoint: hf or vllm
+    eval_backend_options: dict[str, Any] = field(default_factory=dict)  # its options, e.g. {batch_size: 8}
     # where the config was read from (not a key)
     source: str | None = field(default=None, repr=False)
 
@@ -124,12 +128,28 @@ class J1GRPOConfig:
             raise self._error("vllm_mode", "expected colocate or server")
         if self.eval_limit is not None and self.eval_sample is not None:
             raise self._error("eval_sample", "give eval_limit (the first N pairs) or eval_sample (a seeded sample)")
+        self._check_eval_backend()
         if self.lora is not None:
             if not isinstance(self.lora, dict):
                 raise self._error("lora", "expected a mapping {r, alpha, dropout, target_modules} or null")
             unknown = sorted(set(self.lora) - LORA_KEYS)
             if unknown:
                 raise self._error(f"lora.{unknown[0]}", f"unknown key (known: {', '.join(sorted(LORA_KEYS))})")
+
+    def _check_eval_backend(self) -> None:
+        """``eval_backend`` judges a local checkpoint, and each of ``eval_backend_options`` is one it declares."""
+        from j1eval.backends import check_options
+
+        if self.eval_backend not in EVAL_BACKENDS:
+            raise self._error("eval_backend", f"expected one of {', '.join(EVAL_BACKENDS)}, got {self.eval_backend!r}")
+        checked = {}
+        for key, value in self.eval_backend_options.items():
+            try:
+                checked.update(check_options(self.eval_backend, {key: value}))
+            except InputError as exc:
+                message = str(exc).removeprefix(f"--backend-option {key}: ")
+                raise self._error(f"eval_backend_options.{key}", message) from None
+        self.eval_backend_options = checked
 
     @property
     def reward_weights(self) -> dict[str, float]:

@@ -3,7 +3,8 @@
 Every ``config.eval_steps`` steps and at the end of training, :class:`EvalCallback` saves
 the model and tokenizer to ``OUT/eval/step-N/model`` (deleted once judged unless
 ``eval_keep_models``), runs ``j1eval``'s runner on it
-(``hf:`` backend, both answer orders, the chosen benchmark slices) into ``OUT/eval/step-N``
+(``eval_backend``, ``hf`` by default, with ``eval_backend_options``; both answer orders, the chosen
+benchmark slices) into ``OUT/eval/step-N``
 (an ordinary run directory: ``python -m j1eval report OUT/eval/step-*`` reads it), appends
 the figures and the latest reward means to ``OUT/eval/history.jsonl``, logs them through
 the trainer, and redraws ``OUT/eval/training_curves.{png,pdf}`` (reward, consistent
@@ -30,6 +31,7 @@ import transformers
 from j1eval.benchmarks import load_installed
 from j1eval.errors import SetupError
 from j1eval.runner import RunConfig, expand_benches, run
+from j1train.config import J1GRPOConfig
 from j1train.plot import (  # noqa: F401  (re-exported: the plot lives beside the loop that feeds it)
     EVAL_DIR,
     HISTORY_FILE,
@@ -46,11 +48,6 @@ log = logging.getLogger(__name__)
 #: Figures copied from results.json (those absent, e.g. order_shift without probabilities, are skipped).
 FIGURES = ("acc_ab", "acc_ba", "acc_consistent", "flip_rate", "slot_a_rate", "order_shift", "mean_p_a", "acc_prob_avg")
 COUNTS = ("n_pairs", "n_judgments", "parse_failure_rate", "truncation_rate")
-
-
-def _cfg(config: Any, name: str, default: Any) -> Any:
-    value = getattr(config, name, default)
-    return default if value is None else value
 
 
 def validate_eval_benches(benches: Sequence[str], data_dir: str | Path | None) -> list[str]:
@@ -110,27 +107,27 @@ def _append(path: Path, row: Mapping[str, Any]) -> None:
 class EvalCallback(transformers.TrainerCallback):
     """Judge the checkpoint with j1eval every ``eval_steps`` steps and at the end of training.
 
-    Reads from ``config``: ``output_dir``, ``eval_benches``, ``eval_limit`` or ``eval_sample``, ``eval_steps``,
-    ``eval_data_dir``, ``judge_format`` (else ``format``), ``max_completion_length``, ``seed``, and,
-    optional, ``eval_backend`` ("hf"), ``eval_backend_options`` and ``eval_keep_models`` (False: the
-    saved weights are deleted once judged; the run directory keeps the judgments and figures).
+    Reads its fields of ``config``: ``output_dir``, ``eval_benches``, ``eval_limit`` or ``eval_sample``,
+    ``eval_steps``, ``eval_data_dir``, ``format``, ``max_completion_length``, ``seed``, ``eval_backend``,
+    ``eval_backend_options`` and ``eval_keep_models`` (False: the saved weights are deleted once judged;
+    the run directory keeps the judgments and figures).
     Call :meth:`attach` with the trainer so that the figures go through its logging (report_to
     integrations); without it they are added to ``state.log_history`` and the Python log.
     """
 
-    def __init__(self, config: Any) -> None:
-        self.output_dir = Path(_cfg(config, "output_dir", "."))
-        self.benches: list[str] = list(_cfg(config, "eval_benches", []))
-        self.limit: int | None = getattr(config, "eval_limit", None)
-        self.sample: int | None = getattr(config, "eval_sample", None)
-        self.every: int | None = getattr(config, "eval_steps", None)
-        self.data_dir = getattr(config, "eval_data_dir", None)
-        self.format: str | None = getattr(config, "judge_format", None) or getattr(config, "format", None)
-        self.max_tokens: int | None = getattr(config, "max_completion_length", None)
-        self.seed: int = int(_cfg(config, "seed", 0))
-        self.backend: str = str(_cfg(config, "eval_backend", "hf"))
-        self.backend_options: dict[str, Any] = dict(_cfg(config, "eval_backend_options", {}))
-        self.keep_models = bool(_cfg(config, "eval_keep_models", False))
+    def __init__(self, config: J1GRPOConfig) -> None:
+        self.output_dir = Path(config.output_dir)
+        self.benches: list[str] = list(config.eval_benches)
+        self.limit: int | None = config.eval_limit
+        self.sample: int | None = config.eval_sample
+        self.every: int | None = config.eval_steps
+        self.data_dir: str | None = config.eval_data_dir
+        self.format: str = config.format  # the format the model is trained to answer in
+        self.max_tokens: int = config.max_completion_length
+        self.seed: int = config.seed
+        self.backend: str = config.eval_backend
+        self.backend_options: dict[str, Any] = dict(config.eval_backend_options)
+        self.keep_models: bool = config.eval_keep_models
         self.eval_dir = self.output_dir / EVAL_DIR
         self.trainer: Any = None
         self._due: int | None = None  # a step whose evaluation waits for the step's log

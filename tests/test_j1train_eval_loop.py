@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ from tiny_model import build_tiny_model
 
 from j1eval.cli import main as j1eval_main
 from j1eval.errors import InputError, SetupError
+from j1train.config import J1GRPOConfig, config_from_dict, load_config
 from j1train.eval_loop import (
     EvalCallback,
     figures_of,
@@ -28,18 +30,19 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 
 
-def config(out: Path, data_dir: Path | None, **over) -> SimpleNamespace:
+def config(out: Path, data_dir: Path | None, **over) -> J1GRPOConfig:
     base = dict(
+        model="tiny",
+        train_pairs="pairs.jsonl",
         output_dir=str(out),
         eval_benches=["judgebench"],
         eval_limit=2,
         eval_steps=2,
         eval_data_dir=str(data_dir) if data_dir else None,
-        judge_format=None,
         max_completion_length=4,
         seed=0,
     )
-    return SimpleNamespace(**{**base, **over})
+    return config_from_dict({**base, **over})
 
 
 class Tokens(torch.utils.data.Dataset):
@@ -179,3 +182,77 @@ def test_a_lora_model_is_saved_merged_and_loadable(tmp_path, tiny_model_dir):
     reloaded = AutoModelForCausalLM.from_pretrained(folder)
     assert not any("lora" in name for name, _ in reloaded.named_parameters())
     assert hasattr(lora, "peft_config")  # the training model is left as it was
+
+
+def write_yaml(path: Path, extra: str) -> Path:
+    path.write_text(f"model: tiny\ntrain_pairs: pairs.jsonl\noutput_dir: {path.parent / 'out'}\n{extra}", "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "attribute", "expected"),
+    [
+        ("eval_backend: vllm\n", "backend", "vllm"),
+        ("eval_backend_options: {batch_size: 8, device: cpu}\n", "backend_options", {"batch_size": 8, "device": "cpu"}),
+        ("eval_keep_models: true\n", "keep_models", True),
+        ("format: direct-verdict\n", "format", "direct-verdict"),
+    ],
+)
+def test_each_eval_key_of_a_yaml_config_reaches_the_callback(tmp_path, text, attribute, expected):
+    callback = EvalCallback(load_config(write_yaml(tmp_path / "train.yaml", text)))
+    assert getattr(callback, attribute) == expected
+
+
+def test_the_eval_backend_defaults_to_hf_without_options(tmp_path):
+    callback = EvalCallback(load_config(write_yaml(tmp_path / "train.yaml", "")))
+    assert (callback.backend, callback.backend_options, callback.keep_models) == ("hf", {}, False)
+
+
+def test_vllm_options_in_the_config_are_checked_in_their_types(tmp_path):
+    text = "eval_backend: vllm\neval_backend_options:\n  max_model_len: 2048\n  gpu_memory_utilization: 1\n"
+    loaded = load_config(write_yaml(tmp_path / "train.yaml", text))
+    assert loaded.eval_backend_options == {"max_model_len": 2048, "gpu_memory_utilization": 1.0}
+    assert isinstance(loaded.eval_backend_options["gpu_memory_utilization"], float)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("eval_backend: hff\n", "field 'eval_backend': expected one of hf, vllm, got 'hff'"),
+        ("eval_backend: openai\n", "field 'eval_backend': expected one of hf, vllm, got 'openai'"),
+        ("eval_backend_options: {batch_sise: 2}\n", "field 'eval_backend_options.batch_sise': the hf backend has no"),
+        ("eval_backend_options: {batch_size: 0}\n", "field 'eval_backend_options.batch_size': must be at least 1"),
+        ("eval_backend: vllm\neval_backend_options: {batch_size: 2}\n", "'eval_backend_options.batch_size'"),
+        ("eval_backend_options: [batch_size]\n", "field 'eval_backend_options': expected a mapping"),
+    ],
+)
+def test_a_bad_eval_backend_key_is_one_line_naming_file_and_field(tmp_path, text, message):
+    path = write_yaml(tmp_path / "train.yaml", text)
+    with pytest.raises(InputError) as caught:
+        load_config(path)
+    line = str(caught.value)
+    assert "\n" not in line and line.startswith(str(path)) and message in line
+
+
+def test_the_callback_runs_j1eval_with_the_configured_backend_and_options(tmp_path, tiny_model_dir, monkeypatch):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    import j1train.eval_loop as eval_loop
+    from j1eval.runner import RunOutcome
+
+    seen: list[Any] = []
+
+    def fake_run(run_config):
+        seen.append(run_config)
+        return RunOutcome(out_dir=run_config.out, results={}, n_generated=0, n_cached=0)
+
+    monkeypatch.setattr(eval_loop, "run", fake_run)
+    cfg = config(tmp_path, None, eval_backend_options={"batch_size": 3}, format="direct-verdict")
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    EvalCallback(cfg).evaluate(SimpleNamespace(global_step=2, log_history=[]), model, tokenizer)
+    (run_config,) = seen
+    assert run_config.judge.startswith("hf:") and run_config.judge.endswith("step-2/model")
+    assert run_config.backend_options == {"batch_size": 3}
+    assert (run_config.format, run_config.max_tokens) == ("direct-verdict", 4)
+    assert not (tmp_path / "eval" / "step-2" / "model").exists()  # eval_keep_models: false

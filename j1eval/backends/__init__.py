@@ -54,6 +54,19 @@ def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def operational_options(name: str) -> frozenset[str]:
+    """The options of backend ``name`` declared ``operational``: how requests are sent, not what is answered."""
+    return frozenset(key for key, option in get_backend_class(name).OPTIONS.items() if option.operational)
+
+
+def identity_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` without those backend ``name`` declares operational: the part that is in a judge's identity."""
+    if not options:  # no backend module to import (a baseline judge, a registered judge without options)
+        return {}
+    operational = operational_options(name)
+    return {key: value for key, value in options.items() if key not in operational}
+
+
 __all__ = [
     "BACKENDS",
     "BACKEND_MODULES",
@@ -64,4 +77,6 @@ __all__ = [
     "backend",
     "check_options",
     "get_backend_class",
+    "identity_options",
+    "operational_options",
 ]

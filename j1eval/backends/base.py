@@ -37,6 +37,9 @@ class Option:
     choices: tuple[str, ...] = ()
     secret: bool = False  # an API key or token: redacted wherever j1eval writes or prints (j1eval.secrets)
     url: bool = False  # an http(s) URL, checked here (a malformed one is one line, not an httpx error)
+    #: Changes how requests are sent, not what the judge answers (a timeout, a batch size, a
+    #: server's address): left out of the judge's identity, so changing it keeps a run resumable.
+    operational: bool = False
 
     def check(self, key: str, value: Any) -> Any:
         """``value`` in this option's type, or InputError naming the option (a secret's value is noted)."""

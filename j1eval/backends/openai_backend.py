@@ -87,17 +87,17 @@ class OpenAIBackend(Backend):
     """Chat completions over HTTP, ``concurrency`` requests at a time, with retries."""
 
     OPTIONS = {
-        "base_url": Option(str, "the server's API root, e.g. http://localhost:8000/v1", url=True),
-        "api_key": Option(str, "bearer token (default $OPENAI_API_KEY)", secret=True),
-        "concurrency": Option(int, "requests in flight", minimum=1),
-        "connect_timeout_s": Option(float, "seconds to connect", above=0),
-        "timeout_s": Option(float, "seconds one attempt waits for its answer", above=0),
-        "max_retries": Option(int, "retries of a failed request", minimum=0),
-        "backoff_s": Option(float, "first retry delay", minimum=0),
-        "backoff_max_s": Option(float, "longest retry delay", minimum=0),
-        "check_models": Option(bool, "stop early when /models does not list the model"),
-        "prefill": Option(str, "how a prefilled answer is continued", choices=PREFILL_MODES),
-        "tokenizer": Option(str, "local tokenizer folder for prefill=completions"),
+        "base_url": Option(str, "the server's API root, e.g. http://localhost:8000/v1", url=True, operational=True),
+        "api_key": Option(str, "bearer token (default $OPENAI_API_KEY)", secret=True, operational=True),
+        "concurrency": Option(int, "requests in flight", minimum=1, operational=True),
+        "connect_timeout_s": Option(float, "seconds to connect", above=0, operational=True),
+        "timeout_s": Option(float, "seconds one attempt waits for its answer", above=0, operational=True),
+        "max_retries": Option(int, "retries of a failed request", minimum=0, operational=True),
+        "backoff_s": Option(float, "first retry delay", minimum=0, operational=True),
+        "backoff_max_s": Option(float, "longest retry delay", minimum=0, operational=True),
+        "check_models": Option(bool, "stop early when /models does not list the model", operational=True),
+        "prefill": Option(str, "how a prefilled answer is continued", choices=PREFILL_MODES, operational=True),
+        "tokenizer": Option(str, "local tokenizer folder for prefill=completions", operational=True),
     }
 
     def __init__(self, model: str, **options: Any) -> None:

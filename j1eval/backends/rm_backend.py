@@ -33,7 +33,7 @@ class RewardModelBackend(Backend):
     """A sequence-classification reward model with one output (a local folder or a hub id)."""
 
     OPTIONS = {
-        "batch_size": Option(int, "conversations per forward pass", minimum=1),
+        "batch_size": Option(int, "conversations per forward pass", minimum=1, operational=True),
         "device": Option(str, "torch device, e.g. cpu, cuda, cuda:1"),
         "dtype": Option(str, "auto, or a torch dtype name such as bfloat16"),
     }

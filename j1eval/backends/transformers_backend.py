@@ -38,7 +38,7 @@ class TransformersBackend(Backend):
     """A causal LM from a local folder, a hub id, or the alias ``smollm2-135m``."""
 
     OPTIONS = {
-        "batch_size": Option(int, "prompts per forward pass", minimum=1),
+        "batch_size": Option(int, "prompts per forward pass", minimum=1, operational=True),
         "device": Option(str, "torch device, e.g. cpu, cuda, cuda:1"),
         "dtype": Option(str, "auto, or a torch dtype name such as bfloat16"),
     }
