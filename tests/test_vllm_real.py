@@ -134,6 +134,17 @@ def _env() -> dict[str, str]:
     return {**os.environ, "VLLM_LOGGING_LEVEL": "WARNING"}
 
 
+def _wait_for_judgments(proc: subprocess.Popen, out: Path, count: int, timeout_s: float, then: str) -> None:
+    """Wait until the running ``proc`` has stored ``count`` judgments in ``out`` (it must still be running)."""
+    store = out / "judgments.jsonl"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        if store.exists() and store.read_text().count("\n") >= count:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, f"the run ended before it could be {then}"
+
+
 def test_a_killed_run_keeps_what_it_wrote_and_resumes(judge_path, tmp_path):
     data = _write_pairs(tmp_path / "data", _short_pairs(30))
     out = tmp_path / "run"
@@ -143,13 +154,7 @@ def test_a_killed_run_keeps_what_it_wrote_and_resumes(judge_path, tmp_path):
         "--backend-option", "enforce_eager=true", "--backend-option", f"max_model_len={MAX_MODEL_LEN}",
     )  # fmt: skip
     proc = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    store = out / "judgments.jsonl"
-    deadline = time.monotonic() + 400
-    while time.monotonic() < deadline and proc.poll() is None:
-        if store.exists() and store.read_text().count("\n") >= 2:
-            break
-        time.sleep(0.2)
-    assert proc.poll() is None, "the run ended before it could be killed"
+    _wait_for_judgments(proc, out, 2, 400, "killed")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = _rows(out)
@@ -170,13 +175,7 @@ def test_ctrl_c_stops_the_engine_and_prints_the_resume_command(judge_path, tmp_p
         "--backend-option", "enforce_eager=true", "--backend-option", f"max_model_len={MAX_MODEL_LEN}",
     )  # fmt: skip
     proc = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    store = out / "judgments.jsonl"
-    deadline = time.monotonic() + 400
-    while time.monotonic() < deadline and proc.poll() is None:
-        if store.exists() and store.read_text().count("\n") >= 2:
-            break
-        time.sleep(0.2)
-    assert proc.poll() is None, "the run ended before it could be interrupted"
+    _wait_for_judgments(proc, out, 2, 400, "interrupted")
     proc.send_signal(signal.SIGINT)
     start = time.monotonic()
     _, stderr = proc.communicate(timeout=60)
@@ -200,13 +199,7 @@ def test_two_replicas_judge_as_one_engine_die_with_a_killed_driver_and_resume(ju
         "--backend-option", f"max_model_len={MAX_MODEL_LEN}",
     )  # fmt: skip
     proc = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    store = out / "judgments.jsonl"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and proc.poll() is None:
-        if store.exists() and store.read_text().count("\n") >= 2:
-            break
-        time.sleep(0.1)
-    assert proc.poll() is None, "the run ended before it could be killed"
+    _wait_for_judgments(proc, out, 2, 600, "killed")
     workers = psutil.Process(proc.pid).children(recursive=True)
     assert len(workers) >= 2
     os.kill(proc.pid, signal.SIGKILL)

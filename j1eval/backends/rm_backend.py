@@ -18,13 +18,13 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from j1eval.backends import backend
+from j1eval.backends._torch_models import device_and_dtype, model_folder
 from j1eval.backends.base import Backend, Option, Request
 from j1eval.errors import SetupError, one_line
-from j1eval.local_models import model_revision, resolve_model_path
+from j1eval.local_models import model_revision
 from j1eval.types import Completion, Sampling
 
 
@@ -50,21 +50,8 @@ class RewardModelBackend(Backend):
             raise SetupError(f"the rm backend needs torch and transformers: pip install 'j1eval[hf]' ({exc})") from None
         self._torch = torch
         self.batch_size = max(1, int(options.get("batch_size", 8)))
-        self.device = torch.device(str(options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")))
-        dtype_opt = str(options.get("dtype", "auto"))
-        if dtype_opt == "auto":
-            dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
-        else:
-            dtype = getattr(torch, dtype_opt, None)
-            if not isinstance(dtype, torch.dtype):
-                raise SetupError(f"rm backend: unknown dtype {dtype_opt!r}")
-        if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().is_dir():
-            raise SetupError(f"reward model {model!r} not found: no such directory")
-        self.path = resolve_model_path(model)
-        local = Path(self.path).is_dir()
-        if local and not (Path(self.path) / "config.json").is_file():
-            raise SetupError(f"reward model {model!r} not found: no config.json in {self.path}")
-        kwargs: dict[str, Any] = {"local_files_only": True} if local else {}
+        self.device, dtype = device_and_dtype(torch, options, "rm")
+        self.path, kwargs = model_folder(model, "reward model")
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.path, **kwargs)
             self.rm = AutoModelForSequenceClassification.from_pretrained(self.path, dtype=dtype, **kwargs)

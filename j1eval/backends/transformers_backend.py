@@ -9,18 +9,14 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from j1eval.backends import backend
+from j1eval.backends._torch_models import device_and_dtype, model_folder
 from j1eval.backends.base import TOP_LOGPROBS, Backend, Option, Request, merge_top_logprobs
 from j1eval.errors import SetupError, one_line
-from j1eval.local_models import model_revision, resolve_model_path
+from j1eval.local_models import model_revision
 from j1eval.types import Completion, Sampling
-
-
-def _looks_like_path(spec: str) -> bool:
-    return spec.startswith(("/", "./", "../", "~")) or spec in (".", "..")
 
 
 def chat_text(tokenizer: Any, request: Request) -> str:
@@ -52,23 +48,8 @@ class TransformersBackend(Backend):
             raise SetupError(f"the hf backend needs torch and transformers: pip install 'j1eval[hf]' ({exc})") from None
         self._torch = torch
         self.batch_size = max(1, int(options.get("batch_size", 8)))
-        device = str(options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.device = torch.device(device)
-        dtype_opt = str(options.get("dtype", "auto"))
-        if dtype_opt == "auto":
-            dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
-        else:
-            dtype = getattr(torch, dtype_opt, None)
-            if not isinstance(dtype, torch.dtype):
-                raise SetupError(f"hf backend: unknown dtype {dtype_opt!r}")
-
-        if _looks_like_path(model) and not Path(model).expanduser().is_dir():
-            raise SetupError(f"model {model!r} not found: no such directory")
-        self.path = resolve_model_path(model)
-        self._local = Path(self.path).is_dir()
-        if self._local and not (Path(self.path) / "config.json").is_file():
-            raise SetupError(f"model {model!r} not found: no config.json in {self.path}")
-        kwargs: dict[str, Any] = {"local_files_only": True} if self._local else {}
+        self.device, dtype = device_and_dtype(torch, options, "hf")
+        self.path, kwargs = model_folder(model)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.path, **kwargs)
             self.lm = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, **kwargs)
