@@ -68,7 +68,8 @@ def sample_pairs(folder: Path, n: int, seed: int = 0) -> Path:
 
 def judged(data: Path, out: Path, options: dict[str, Any]) -> tuple[float, dict[tuple[str, str], dict], Probe]:
     """One ``j1eval.run`` (direct-verdict): wall seconds, judgments by (pair_id, order), the probe."""
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     probe = Probe()
     undo = probe.install()

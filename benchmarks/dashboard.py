@@ -50,7 +50,8 @@ def _text(rng: random.Random, n_chars: int) -> str:
 
 
 def make_run(root: Path, n_pairs: int) -> Path:
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     rng = random.Random(0)
     data = root / "data"

@@ -138,7 +138,8 @@ class Probe:
 
 def j1eval_once(data: Path, out: Path, fmt: str, max_tokens: int | None, judge: str = JUDGE) -> tuple[float, Probe]:
     """Wall seconds of one ``j1eval.run`` into the fresh folder ``out``, and its probe."""
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     probe = Probe()
     undo = probe.install()
@@ -318,7 +319,8 @@ def _vllm_run(path: str, data: Path, out: Path, fmt: str, limit: int) -> tuple[f
     """One ``run`` through the vLLM backend (engine kept): wall seconds, seconds inside the backend's
     ``generate`` (queueing, stepping, decoding outputs, storing each judgment as it finishes), requests."""
     from j1eval.backends import vllm_backend
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     seen: list[Any] = []
     inside: list[float] = []
@@ -396,7 +398,8 @@ def vllm_compare(data: Path, tmp: Path, max_tokens: int, reps: int, hf_gen: dict
 
 def runner_alone(data: Path, tmp: Path, reps: int) -> None:
     """``j1eval.run`` with the model-free judge ``first`` on the same pairs: the runner's own fixed cost."""
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     for fmt in ("direct-verdict", "pairwise-verdict"):
         times = []

@@ -40,10 +40,10 @@ def main() -> int:
     import ray
 
     from j1eval.benchmarks import get_benchmark
-    from j1eval.executors import ExecutorConfig, open_backend
     from j1eval.formats import get_format
-    from j1eval.jobs import make_jobs
     from j1eval.judges import resolve_judge
+    from j1eval.judging.executors import ExecutorConfig, open_backend
+    from j1eval.judging.jobs import make_jobs
 
     spec = resolve_judge(args.judge, format_name=args.format, max_tokens=args.max_tokens)
     fmt = get_format(spec.format)

@@ -30,7 +30,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

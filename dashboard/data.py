@@ -1,17 +1,20 @@
-"""One table of pairs per (run, benchmark), built with j1eval's own scoring, and its filters.
+"""One table of pairs per (run, benchmark), as j1eval scored it, and its filters.
 
 A run directory is read once (the app caches the result by its files' size and mtime):
-``judgments.jsonl`` into one frame of judgments (the last line of each key, as j1eval's
-store reads it), then per benchmark the same steps as ``j1eval report``: the run's pairs
-(:func:`j1eval.runner.select_pairs` on the benchmark's data), the judgments the run covers
-(:func:`j1eval.runner.orders_for`), samples combined (:func:`j1eval.scoring.aggregate_samples`)
-and one row per pair (:func:`j1eval.metrics.pair_table`), so a pair counted correct here is
-the pair ``results.json`` counted. Columns added for browsing: ``outcome`` (correct in both
+``judgments.jsonl`` into one frame of judgments, each record decoded by the scorer's own decoder
+(:func:`j1eval.store.records.decode_record`; the last line of each key, as j1eval's store reads it).
+A finished run's pair tables are its ``pairs.parquet`` (what ``results.json`` was computed from, read
+as ``report`` reads it); a run still in progress (judged since) or one without that file gets them
+by the scorer's steps: the run's pairs (:func:`j1eval.judging.jobs.select_pairs` on the benchmark's
+data), the judgments the run covers (:func:`j1eval.orders.orders_for`), samples combined
+(:func:`j1eval.score.samples.aggregate_samples`) and one row per pair
+(:func:`j1eval.score.metrics.pair_table`). Either way a pair counted correct here is the pair
+``results.json`` counted. Columns added for browsing: ``outcome`` (correct in both
 orders, one, neither), ``flip`` (both verdicts decisive, different responses picked, as
 ``flip_rate`` counts), ``tie``, ``slot_a`` (orders whose verdict is slot A) and the texts
 searched (prompt, responses, outputs); :mod:`dashboard.filters` masks it.
 
-The benchmark data (prompts, responses, labels) is read from local folders only, never the
+The benchmark data (prompts, responses) is read from local folders only, never the
 hub: ``--data-dir``, ``$J1EVAL_DATA_DIR``, else the folder the run's manifest names; it must
 hold the files the manifest hashed. Without it, a run still shows its verdicts and outputs.
 """
@@ -19,7 +22,6 @@ hold the files the manifest hashed. Without it, a run still shows its verdicts a
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -29,15 +31,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.runs import DashboardError, RunEntry, clean, iter_jsonl_lenient, read_json
-from j1eval.benchmarks import BENCHMARKS, Benchmark, BenchmarkData, get_benchmark
-from j1eval.errors import InputError, J1EvalError
-from j1eval.metrics import pair_table
-from j1eval.runner import judgments_frame, orders_for, select_pairs
+from dashboard.runs import DashboardError, RunEntry, clean, inside, iter_jsonl_lenient, read_json
+from j1eval.benchmarks import BENCHMARKS, Benchmark, BenchmarkData, get_benchmark, single_order_rule
+from j1eval.errors import InputError, J1EvalError, one_line
+from j1eval.judging.jobs import select_pairs
+from j1eval.orders import orders_for
 from j1eval.safe_io import open_regular
-from j1eval.scoring import aggregate_samples
+from j1eval.score.metrics import pair_table
+from j1eval.score.samples import aggregate_samples
 from j1eval.secrets import redact_argv, redact_value
-from j1eval.types import ORDERS, VERDICTS, Pair
+from j1eval.store.pairs_file import PAIRS_FILE, read_pairs
+from j1eval.store.records import SCORING_COLUMNS, decode_record
+from j1eval.types import ORDERS, Pair
 
 #: Outcome of a pair, in filter order.
 OUTCOMES = ("both", "one", "neither", "single: correct", "single: wrong", "unknown")
@@ -86,40 +91,27 @@ def _text(value: Any) -> str | None:
     return clean(value) if isinstance(value, str) else None
 
 
-def _prob(value: Any) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0
-    return float(value) if ok else math.nan
-
-
-def _score(scores: Any, slot: str) -> float:
-    value = scores.get(slot) if isinstance(scores, dict) else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
-
-
 def read_judgments(root: Path, path: Path) -> tuple[pd.DataFrame, int]:
-    """(judgments, lines skipped as unreadable); the last line of each key wins, as in j1eval's store."""
+    """(judgments, lines skipped as unreadable); the last line of each key wins, as in j1eval's store.
+
+    Each record is decoded by the scorer's own decoder (:func:`j1eval.store.records.decode_record`):
+    a line the scorer would refuse is skipped and counted, so the verdicts shown are those it scores.
+    """
     cols: dict[str, list[Any]] = {c: [] for c in JUDGMENT_COLUMNS}
     skipped: list[int] = []
     for lineno, rec in iter_jsonl_lenient(root, path, skipped):
-        pid, order, sample = rec.get("pair_id"), rec.get("order"), rec.get("sample", 0)
-        if not isinstance(pid, str) or order not in ORDERS or not isinstance(sample, int) or sample < 0:
+        row = decode_record(rec, lineno)
+        if row is None or row["order"] not in ORDERS:  # 4-way rotations are not browsed here
             skipped.append(lineno)
             continue
-        verdict = rec.get("verdict")
-        verdict = verdict if verdict in VERDICTS else None
         raw = rec.get("raw")
         parts = [clean(p) if isinstance(p, str) else "" for p in raw] if isinstance(raw, list) else None
         cols["key"].append(rec["key"] if isinstance(rec.get("key"), str) else f"line {lineno}")
         cols["bench"].append(_text(rec.get("bench")) or "")
-        cols["pair_id"].append(clean(pid))
-        cols["order"].append(order)
-        cols["sample"].append(sample)
-        cols["verdict"].append(verdict)
-        # As j1eval.runner.judgments_frame: a judgment without a verdict or failure is "no_verdict".
-        cols["failure"].append(_text(rec.get("failure")) or (None if verdict else "no_verdict"))
-        cols["p_a"].append(_prob(rec.get("p_a")))
-        cols["score_a"].append(_score(rec.get("scores"), "A"))
-        cols["score_b"].append(_score(rec.get("scores"), "B"))
+        for name in SCORING_COLUMNS:
+            cols[name].append(row[name])
+        cols["pair_id"][-1] = clean(row["pair_id"])
+        cols["failure"][-1] = _text(row["failure"])
         cols["raw"].append(
             "\n\n".join(f"[part {i + 1}]\n{p}" for i, p in enumerate(parts)) if parts else (_text(raw) or "")
         )
@@ -131,7 +123,13 @@ def read_judgments(root: Path, path: Path) -> tuple[pd.DataFrame, int]:
         cols["completion_tokens"].append(tokens if isinstance(tokens, int) else None)
         cols["line"].append(lineno)
     objects = ("verdict", "failure", "error", "prompt_hash", "completion_tokens")  # None stays None
-    frame = pd.DataFrame({c: pd.Series(v, dtype=object) if c in objects else v for c, v in cols.items()})
+    floats = ("p_a", "score_a", "score_b")  # None is NaN
+    frame = pd.DataFrame(
+        {
+            c: pd.Series(v, dtype=object) if c in objects else pd.Series(v, dtype=float) if c in floats else v
+            for c, v in cols.items()
+        }
+    )
     frame = frame.drop_duplicates("key", keep="last")
     return frame.sort_values("line", kind="stable").reset_index(drop=True), len(skipped)
 
@@ -240,7 +238,7 @@ def _bare_table(verdicts: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_browse_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """outcome, flip, tie, slot_a (vectorised; flips as j1eval.metrics counts them)."""
+    """outcome, flip, tie, slot_a (vectorised; flips as j1eval.score.metrics counts them)."""
     t = table
     ab, ba = t["judged_ab"].to_numpy(bool), t["judged_ba"].to_numpy(bool)
     c_ab, c_ba = t["correct_ab"].to_numpy(float), t["correct_ba"].to_numpy(float)
@@ -272,32 +270,31 @@ def add_browse_columns(table: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def _records(j: pd.DataFrame) -> list[dict[str, Any]]:
-    """Judgments as the stored records j1eval's scorer reads (:func:`j1eval.runner.judgments_frame`)."""
-    nan_free = {
-        c: [None if isinstance(x, float) and math.isnan(x) else x for x in j[c]] for c in ("p_a", "score_a", "score_b")
-    }
-    return [
-        {"pair_id": pid, "order": o, "sample": s, "verdict": v, "failure": f, "p_a": p, "scores": {"A": a, "B": b}}
-        for pid, o, s, v, f, p, a, b in zip(
-            j["pair_id"],
-            j["order"],
-            j["sample"],
-            j["verdict"],
-            j["failure"],
-            nan_free["p_a"],
-            nan_free["score_a"],
-            nan_free["score_b"],
-            strict=True,
-        )
-    ]
-
-
 def _outputs(judgments: pd.DataFrame, order: str, ids: pd.Series) -> pd.Series:
     part = judgments[judgments["order"] == order]
     joined = part.groupby("pair_id", sort=False)["raw"].agg("\n".join) if part["sample"].max() > 0 else None
     by_id = joined if joined is not None else part.set_index("pair_id")["raw"]
     return pd.Series(ids.map(by_id).fillna("").tolist(), index=ids.index, dtype="str")
+
+
+def stored_tables(root: Path, run_dir: Path) -> tuple[dict[str, pd.DataFrame] | None, str | None]:
+    """A finished run's pair tables from its ``pairs.parquet``, as ``report`` reads them, and a note.
+
+    None where the run has no results.json or pairs.parquet, or was judged since they were written
+    (``judgments.jsonl`` newer: a run in progress), or the file cannot be read (the note says so): the
+    tables are then built from the judgments with the scorer's own steps.
+    """
+    path, judgments = run_dir / PAIRS_FILE, run_dir / "judgments.jsonl"
+    if not (run_dir / "results.json").exists() or not path.exists():
+        return None, None
+    if not inside(root, path) or not path.is_file():  # a link out of the runs directory, a FIFO: not opened
+        return None, f"{PAIRS_FILE}: not a regular file inside the runs directory; pair tables rebuilt from judgments"
+    try:
+        if path.stat().st_mtime_ns < judgments.stat().st_mtime_ns:
+            return None, None
+        return read_pairs(path), None
+    except (J1EvalError, OSError, ValueError, KeyError, TypeError) as exc:
+        return None, f"{PAIRS_FILE} unreadable ({one_line(exc, 200)}); pair tables rebuilt from judgments"
 
 
 def bench_view(
@@ -308,8 +305,10 @@ def bench_view(
     data: BenchmarkData | None,
     why: str | None,
     uses_scores: bool,
+    stored: pd.DataFrame | None = None,
 ) -> BenchView:
-    """The pair table of one benchmark of a run (see the module docstring)."""
+    """The pair table of one benchmark of a run (see the module docstring): ``stored`` (its rows of
+    ``pairs.parquet``) where the run is finished, else built from the judgments."""
     seed = manifest.get("seed") if isinstance(manifest.get("seed"), int) else 0
     mode = manifest.get("order") if manifest.get("order") in ("both", "single", "ab", "ba") else "both"
     samples = manifest.get("samples") if isinstance(manifest.get("samples"), int) else 1
@@ -320,13 +319,16 @@ def bench_view(
     if pairs is not None:
         j = j[j["pair_id"].isin({p.pair_id for p in pairs})]
     if mode != "both":
-        rule = getattr(BENCHMARKS.get(name), "single_order", "seeded") if name in BENCHMARKS.names() else "seeded"
+        rule = single_order_rule(name)
         wanted = {pid: orders_for(pid, mode, seed, rule) for pid in j["pair_id"].unique()}
         j = j[[o in wanted[p] for p, o in zip(j["pair_id"], j["order"], strict=True)]]
     j = j.drop_duplicates(["pair_id", "order", "sample"], keep="last").reset_index(drop=True)
-    verdicts = aggregate_samples(judgments_frame(_records(j)), use_scores=uses_scores)
     benchmark = get_benchmark(name) if name in BENCHMARKS.names() else None
-    table = pair_table(pairs, verdicts, benchmark, seed=seed) if pairs is not None else _bare_table(verdicts)
+    if stored is not None and (pairs is None or set(stored["pair_id"]) <= {p.pair_id for p in pairs}):
+        table = stored.drop(columns=["bench"]).reset_index(drop=True)  # the table results.json was computed from
+    else:
+        verdicts = aggregate_samples(j[SCORING_COLUMNS].reset_index(drop=True), use_scores=uses_scores)
+        table = pair_table(pairs, verdicts, benchmark, seed=seed) if pairs is not None else _bare_table(verdicts)
     table = add_browse_columns(table)
     by_id = {p.pair_id: p for p in pairs} if pairs is not None else None
     ids = table["pair_id"]
@@ -377,6 +379,9 @@ def load_run(entry: RunEntry, root: Path, data_dir: Path | None) -> LoadedRun:
     except J1EvalError:
         pass
     infos = manifest.get("benchmarks") if isinstance(manifest.get("benchmarks"), dict) else {}
+    tables, why_not = stored_tables(root, entry.path)
+    if why_not:
+        run.notes.append(why_not)
     names = list(dict.fromkeys([*results, *judgments["bench"].unique().tolist()]))
     for name in names:
         part = judgments[judgments["bench"] == name]
@@ -385,5 +390,6 @@ def load_run(entry: RunEntry, root: Path, data_dir: Path | None) -> LoadedRun:
         info = infos.get(name) if isinstance(infos.get(name), dict) else {}
         data, why = load_bench_data(name, info, data_dir)
         bench_results = results.get(name) if isinstance(results.get(name), dict) else {}
-        run.benches[name] = bench_view(name, manifest, bench_results, part, data, why, uses_scores)
+        stored = (tables or {}).get(name)
+        run.benches[name] = bench_view(name, manifest, bench_results, part, data, why, uses_scores, stored)
     return run

@@ -1,9 +1,8 @@
 """The report's plots (:mod:`j1eval.report.plots`) for the selected runs, drawn in memory.
 
 ``python -m j1eval report`` writes its plots as files; the dashboard writes nothing, so it
-calls the same plotting functions with their file-saving step swapped for one that keeps
-the PNG bytes (under a lock: the swap is process-wide). Each run is one bar / line / panel,
-named by its path under the runs directory.
+calls the same plotting functions with a ``save`` step that keeps the PNG bytes. Each run is one
+bar / line / panel, named by its path under the runs directory.
 """
 
 from __future__ import annotations
@@ -13,11 +12,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from dashboard.data import LoadedRun
-from j1eval.pairs_file import pair_details
 from j1eval.report import BenchRun, JudgeRuns, Report, RunDir, plots, probability_plot
+from j1eval.store.pairs_file import pair_details
 
 _LOCK = threading.Lock()
 
@@ -54,10 +52,10 @@ def render(runs: Sequence[LoadedRun]) -> tuple[list[tuple[str, bytes]], list[str
         return []
 
     notes: list[str] = []
-    nowhere = Path("unused")  # never created: ``keep`` replaces the step that writes files
-    with _LOCK, mock.patch.object(plots, "_save", keep), mock.patch.object(probability_plot, "_save", keep):
-        plots.plot_accuracy(report, nowhere)
-        plots.plot_slot_rate(report, nowhere)
+    nowhere = Path("unused")  # never created: ``keep`` writes no file
+    with _LOCK:  # matplotlib's pyplot state is process-wide
+        plots.plot_accuracy(report, nowhere, keep)
+        plots.plot_slot_rate(report, nowhere, keep)
         for fn in (plots.plot_length_bias, plots.plot_score_diff, probability_plot.plot_probability_by_order):
-            notes += fn(report, nowhere)[1]
+            notes += fn(report, nowhere, keep)[1]
     return images, notes

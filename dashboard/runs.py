@@ -165,7 +165,7 @@ class RunEntry:
 
 
 def _eval_entry(root: Path, folder: Path, rel: str) -> RunEntry:
-    files = [folder / JUDGMENTS, folder / RESULTS, folder / MANIFEST]
+    files = [folder / JUDGMENTS, folder / RESULTS, folder / MANIFEST, folder / "pairs.parquet"]
     stamp = _stamp(files)
     try:
         manifest = read_json(root, folder / MANIFEST)

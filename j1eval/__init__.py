@@ -16,14 +16,22 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     # Lazy exports keep `import j1eval` light (no pandas/torch at import time).
-    if name in ("run", "RunConfig", "RunOutcome"):
-        from j1eval import runner
+    if name == "RunConfig":
+        from j1eval.judging.config import RunConfig
+
+        return RunConfig
+    if name in ("run", "RunOutcome"):
+        from j1eval.judging import runner
 
         return getattr(runner, name)
-    if name in ("score_bench", "read_judgments"):
-        from j1eval import scoring
+    if name == "score_bench":
+        from j1eval.score.bench import score_bench
 
-        return getattr(scoring, name)
+        return score_bench
+    if name == "read_judgments":
+        from j1eval.store.records import read_judgments
+
+        return read_judgments
     raise AttributeError(name)
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from j1eval.errors import InputError, J1EvalError, SetupError
-from j1eval.escape import plain
+from j1eval.backends.base import parse_backend_options
+from j1eval.errors import InputError, J1EvalError, SetupError, check_seed, guarded
+from j1eval.flags import add_flags, values_from
+from j1eval.judging.config import RunConfig
+from j1eval.judging.executors import ExecutorConfig
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -22,13 +22,6 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="folder with one subfolder per benchmark (default: $J1EVAL_DATA_DIR, else the official sources)",
     )
-
-
-def check_seed(value: int) -> int:
-    """A ``--seed`` is a whole number from 0 to 2**32-1 (what numpy's generators take): else one line, exit 2."""
-    if not 0 <= value < 2**32:
-        raise InputError(f"--seed must be from 0 to 2**32-1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,38 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(p_score)
 
     p_run = sub.add_parser("run", help="run a judge on benchmarks under both orders (resumable)")
-    p_run.add_argument(
-        "--judge", required=True, help="a judge name (see `list`), hf:PATH_OR_ID, vllm:PATH_OR_ID, openai:MODEL@URL"
-    )
-    p_run.add_argument("--bench", required=True, help="NAME[,NAME...] or all")
-    p_run.add_argument("--limit", type=int, default=None, help="the first N pairs of each benchmark (stable order)")
-    p_run.add_argument(
-        "--sample",
-        type=int,
-        default=None,
-        help="a seeded sample of N pairs of each benchmark, across all its subsets (stable; grows by adding pairs)",
-    )
-    p_run.add_argument("--seed", type=int, default=0, help="0 to 2**32-1")
-    p_run.add_argument("--order", default="both", choices=["both", "single", "ab", "ba"])
-    p_run.add_argument("--samples", type=int, default=1, help="N samples per judgment: SC@N or Mean-Score@N")
-    p_run.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<judge>__<benches>)")
-    p_run.add_argument("--format", default=None, help="prompt format (default: the judge's)")
-    p_run.add_argument("--model", default=None, help="model path or id overriding the judge's")
-    p_run.add_argument("--max-tokens", type=int, default=None)
-    p_run.add_argument("--temperature", type=float, default=None)
-    p_run.add_argument("--top-p", type=float, default=None)
+    add_flags(p_run, RunConfig)
     p_run.add_argument("--batch-size", type=int, default=None, help="transformers backend batch size")
     p_run.add_argument("--concurrency", type=int, default=None, help="HTTP backend: requests in flight")
     p_run.add_argument("--tensor-parallel-size", type=int, default=None, help="vLLM backend")
-    p_run.add_argument(
-        "--executor", default="local", choices=["local", "ray"], help="ray: replicas of the judge on a Ray cluster"
-    )
-    p_run.add_argument(
-        "--ray-address", default=None, help="HOST:PORT of a Ray head (default: $RAY_ADDRESS, else local)"
-    )
-    p_run.add_argument("--replicas", type=int, default=None, help="Ray replicas (default: one per GPU share, else 1)")
-    p_run.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs Ray reserves per replica")
-    p_run.add_argument("--replica-gpus", type=float, default=None, help="GPUs per replica (default: the judge's need)")
+    add_flags(p_run, ExecutorConfig)
     p_run.add_argument(
         "--backend-option",
         action="append",
@@ -104,8 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="any other backend option, e.g. timeout_s=60, max_retries=2 (repeatable; VALUE read as JSON if it parses)",
     )
-    p_run.add_argument("--no-progress", action="store_true")
-    _add_data_dir(p_run)
 
     p_report = sub.add_parser("report", help="paper-style tables from run directories")
     p_report.add_argument("runs", nargs="+", type=Path)
@@ -150,10 +114,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from j1eval.benchmarks import get_benchmark, resolve_data_dir
-    from j1eval.checks import check_bench_data
     from j1eval.console import results_table
-    from j1eval.scoring import read_judgments, score_bench
-    from j1eval.store import RESULTS_FILE
+    from j1eval.judging.checks import check_bench_data
+    from j1eval.score.bench import score_bench
+    from j1eval.store.judgments import RESULTS_FILE
+    from j1eval.store.records import read_judgments
 
     check_seed(args.seed)
     if args.import_from:  # the benchmark the source's files judge (j1eval.importers)
@@ -166,7 +131,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     data = bench.load(resolve_data_dir(args.data_dir))
     check_bench_data(args.bench, data)
     known = [p.pair_id for p in data.pairs]
-    if getattr(bench, "kway", None):  # a best-of-k benchmark: 4-way judgments name the prompt (j1eval.kway)
+    if getattr(bench, "kway", None):  # a best-of-k benchmark: 4-way judgments name the prompt (j1eval.score.kway)
         known += [str(p.meta["prompt_id"]) for p in data.pairs]
     notes: list[str] = []
     if args.import_from:  # read in the source's own layout, every record mapped or named (j1eval.importers)
@@ -201,11 +166,11 @@ def write_results(out: Path, results: dict[str, Any], rows: dict[str, Any] | Non
     """
     from contextlib import nullcontext
 
-    from j1eval.checks import check_results
-    from j1eval.lock import LOCK_FILE, RunLock
-    from j1eval.pairs_file import write_pairs
+    from j1eval.judging.checks import check_results
+    from j1eval.judging.lock import LOCK_FILE, RunLock
     from j1eval.safe_io import read_json_object
-    from j1eval.store import MANIFEST_FILE, RESULTS_FILE, write_json
+    from j1eval.store.judgments import MANIFEST_FILE, RESULTS_FILE, write_json
+    from j1eval.store.pairs_file import write_pairs
 
     if out.exists() and not out.is_dir():
         raise InputError("--out names an existing file, not a folder", path=out)
@@ -220,7 +185,7 @@ def write_results(out: Path, results: dict[str, Any], rows: dict[str, Any] | Non
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SetupError(f"cannot create {out} ({exc.strerror or exc})") from None
-        if rows is not None:  # OUT/pairs.parquet, other benchmarks' rows kept (j1eval.pairs_file)
+        if rows is not None:  # OUT/pairs.parquet, other benchmarks' rows kept (j1eval.store.pairs_file)
             write_pairs(out, rows, keep_others=True)
         write_json(path, merged)
     others = sorted(set(kept) - set(results))
@@ -229,105 +194,18 @@ def write_results(out: Path, results: dict[str, Any], rows: dict[str, Any] | Non
     return done + (f"; kept {', '.join(others)}" if others else "")
 
 
-def parse_backend_options(items: list[str]) -> dict[str, Any]:
-    """``--backend-option KEY=VALUE`` pairs; a value is read as JSON when it parses (numbers, booleans)."""
-    options: dict[str, Any] = {}
-    for item in items:
-        key, eq, raw = item.partition("=")
-        if not eq or not key:
-            raise InputError(f"--backend-option {item!r}: expected KEY=VALUE")
-        try:
-            options[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            options[key] = raw
-    from j1eval.secrets import remember
-
-    remember(options)  # secret-named values (api_key=...): hidden in every file and line written
-    return options
-
-
-def guarded(command: Callable[[], int], interrupted: str, *, brief_bugs: bool = False) -> int:
-    """Run a command: a J1EvalError ends it with one line and its exit code; Ctrl-C with ``interrupted``, 130.
-
-    An OS error that no layer turned into a J1EvalError (a folder that cannot be written)
-    is one line too, exit 1. With ``brief_bugs``, so is any other exception: one line,
-    the traceback kept in a file for a bug report ($J1EVAL_TRACEBACK=1 prints it instead).
-    """
-    from j1eval.secrets import redact  # every line printed here hides API keys
-
-    try:
-        return command()
-    except J1EvalError as exc:
-        print(redact(f"error: {plain(exc)}"), file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt as exc:  # a run's own message says what is kept and the command that resumes
-        print(redact(f"interrupted: {plain(exc) or interrupted}"), file=sys.stderr)
-        return 130
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(redact(f"error: {plain(where)}{plain(exc.strerror or exc)}"), file=sys.stderr)
-        return 1
-    except Exception as exc:
-        if not brief_bugs or os.environ.get("J1EVAL_TRACEBACK"):
-            raise
-        line = f"error: unexpected {type(exc).__name__}: {plain(exc)[:300]} ({_keep_traceback()})"
-        print(redact(line), file=sys.stderr)
-        return 1
-
-
-def _keep_traceback() -> str:
-    """Write the current exception's traceback to a file; where, in words."""
-    import tempfile
-    import traceback
-
-    from j1eval.secrets import redact, redact_argv
-
-    try:
-        fd, path = tempfile.mkstemp(prefix="j1eval-traceback-", suffix=".txt")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(redact(" ".join(redact_argv(sys.argv)) + "\n\n" + traceback.format_exc()))
-    except OSError:
-        return "a bug in j1eval: rerun with J1EVAL_TRACEBACK=1 and report it"
-    return f"a bug in j1eval: please report it with the traceback in {path}"
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from j1eval.console import results_table
-    from j1eval.executors import ExecutorConfig
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.runner import run
 
-    check_seed(args.seed)
     options = parse_backend_options(args.backend_option)
-    if args.batch_size is not None:
-        options["batch_size"] = args.batch_size
-    if args.concurrency is not None:
-        options["concurrency"] = args.concurrency
-    if args.tensor_parallel_size is not None:
-        options["tensor_parallel_size"] = args.tensor_parallel_size
+    for shortcut in ("batch_size", "concurrency", "tensor_parallel_size"):  # flags for common backend options
+        if getattr(args, shortcut) is not None:
+            options[shortcut] = getattr(args, shortcut)
     config = RunConfig(
-        judge=args.judge,
-        benches=[args.bench],
-        out=args.out,
-        data_dir=args.data_dir,
-        limit=args.limit,
-        sample=args.sample,
-        seed=args.seed,
-        order=args.order,
-        samples=args.samples,
-        format=args.format,
-        model=args.model,
-        max_tokens=args.max_tokens,
-        temperature=args.temperature,
-        top_p=args.top_p,
+        **values_from(args, RunConfig),
         backend_options=options,
-        executor=ExecutorConfig(
-            args.executor,
-            args.ray_address,
-            args.replicas,
-            replica_cpus=args.replica_cpus,
-            replica_gpus=args.replica_gpus,
-        ),
-        progress=not args.no_progress,
+        executor=ExecutorConfig(**values_from(args, ExecutorConfig)),
         command=["python", "-m", "j1eval", *sys.argv[1:]],
     )
     outcome = run(config)

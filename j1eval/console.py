@@ -67,7 +67,7 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-#: 4-way runs of a best-of-4 benchmark (j1eval.kway): their own table.
+#: 4-way runs of a best-of-4 benchmark (j1eval.score.kway): their own table.
 KWAY_COLUMNS = (
     ("n_items", "items"),
     ("j1", "J1"),

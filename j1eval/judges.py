@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from j1eval.backends import check_options, identity_options
-from j1eval.checks import check_sampling
 from j1eval.errors import InputError, SetupError
+from j1eval.judging.checks import check_sampling
 from j1eval.registry import Registry
 from j1eval.types import Sampling
 

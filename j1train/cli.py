@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from j1eval.cli import guarded
+from j1eval.errors import guarded
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,7 @@ def cmd_grpo(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from j1eval.cli import check_seed
+    from j1eval.errors import check_seed
     from j1train.pair_builder import main as data_main
 
     check_seed(args.seed)  # a negative seed: one line, exit 2, before anything is written

@@ -17,7 +17,6 @@ baseline). The rows of a pair are adjacent, and :mod:`j1train.sampler` keeps the
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from j1eval.benchmarks._sources import UniqueIds, field, id_text, read_records
 from j1eval.errors import InputError
 from j1eval.formats.base import Format
+from j1eval.orders import TRAINING_SALT, single_order
 from j1eval.types import ORDERS, Pair
 
 #: Columns of a training row besides ``prompt`` (the reward functions get them as kwargs).
@@ -135,11 +135,6 @@ def read_pair_file(path: Path) -> list[Pair]:
     return pairs
 
 
-def single_order(pair_id: str, seed: int) -> str:
-    """The one order a pair is trained in under ``orders: single``: a seeded hash of its id."""
-    return ORDERS[hashlib.sha256(f"order:{seed}:{pair_id}".encode()).digest()[0] % 2]
-
-
 def pair_rows(
     pair: Pair, fmt: Format, max_completion_length: int, orders: str = "both", seed: int = 0
 ) -> list[dict[str, Any]]:
@@ -150,7 +145,7 @@ def pair_rows(
         prompts = fmt.prompts(pair, "ab")
         return [{"prompt": messages(p.messages), **base, "order": "ab", "part": k} for k, p in enumerate(prompts)]
     rows = []
-    for order in ORDERS if orders == "both" else (single_order(pair.pair_id, seed),):
+    for order in ORDERS if orders == "both" else (single_order(pair.pair_id, seed, salt=TRAINING_SALT),):
         (prompt,) = fmt.prompts(pair, order)
         rows.append({"prompt": messages(prompt.messages), **base, "order": order, "part": 0})
     return rows

@@ -30,7 +30,9 @@ import transformers
 
 from j1eval.benchmarks import load_installed
 from j1eval.errors import SetupError
-from j1eval.runner import RunConfig, expand_benches, run
+from j1eval.judging.config import RunConfig
+from j1eval.judging.jobs import expand_benches
+from j1eval.judging.runner import run
 from j1train.config import J1GRPOConfig
 from j1train.plot import (  # noqa: F401  (re-exported: the plot lives beside the loop that feeds it)
     EVAL_DIR,

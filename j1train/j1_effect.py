@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -35,19 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from j1eval.errors import InputError, J1EvalError
-from j1eval.intervals import proportion_interval
-from j1eval.pairs_file import PAIRS_FILE, read_pairs
 from j1eval.safe_io import iter_jsonl, write_jsonl
-from j1eval.store import write_json
+from j1eval.score.intervals import proportion_interval
+from j1eval.store.judgments import write_json
+from j1train.j1_effect_steps import BENCH, _ci, _pct, pooled, read_families, step_tables
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs" / "j1_effect"
 THRESHOLD = 0.15
 MIN_FAMILIES = 2
-BENCH = "pairs"
-STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
 def _results(run_dir: Path) -> dict[str, Any]:
@@ -58,15 +53,6 @@ def _results(run_dir: Path) -> dict[str, Any]:
     if BENCH not in results:
         raise InputError(f"no '{BENCH}' benchmark in results.json (run with --bench pairs)", path=path)
     return results[BENCH]
-
-
-def _pct(value: Any) -> str:
-    return "-" if value is None else f"{100 * value:.1f}"
-
-
-def _ci(figs: Mapping[str, Any], key: str) -> str:
-    low, high = figs.get("ci", {}).get(key, (None, None))
-    return "" if low is None else f" [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def base_signal(run_dir: Path, threshold: float = THRESHOLD, min_families: int = MIN_FAMILIES) -> dict[str, Any]:
@@ -119,16 +105,6 @@ def signal_table(signal: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def read_families(path: Path) -> dict[str, Any]:
-    if not Path(path).is_file():
-        raise InputError("families file not found (python -m j1train.j1_effect signal writes it)", path=path)
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    for key in ("trained", "controls"):
-        if not isinstance(data.get(key), list):
-            raise InputError("expected a list of family names", path=path, field=key)
-    return data
-
-
 def filter_pairs(src: Path, dest: Path, families: Sequence[str]) -> int:
     """Copy the pairs of ``families`` from ``src/pairs.jsonl`` to ``dest/pairs.jsonl``; how many."""
     source = Path(src) / "pairs.jsonl"
@@ -152,34 +128,6 @@ class StepScore:
     consistent: float
     flip: float
     acc_prob_avg: float | None
-
-
-def pooled(table: pd.DataFrame) -> tuple[int, float, float, float | None]:
-    """(pairs, consistent accuracy, flip rate, order-averaged-probability accuracy) of a per-pair table."""
-    n = len(table)
-    if n == 0:
-        return 0, 0.0, 0.0, None
-    consistent = float(table["correct_both"].fillna(0).sum()) / n
-    ab, ba = table["verdict_ab"], table["verdict_ba"]
-    decisive = ab.isin(["A", "B"]) & ba.isin(["A", "B"])
-    flip = float((decisive & (ab == ba)).sum()) / n  # the same slot in both orders = a different response
-    acc_avg = None
-    if {"p_a_ab", "p_a_ba"} <= set(table.columns) and table["p_a_ab"].notna().all():
-        p1 = (table["p_a_ab"] + (1 - table["p_a_ba"])) / 2  # P(response 1), averaged over the two orders
-        right = ((p1 > 0.5) & (table["label"] == 1)) | ((p1 < 0.5) & (table["label"] == 2))
-        acc_avg = float(right.sum()) / n
-    return n, consistent, flip, acc_avg
-
-
-def step_tables(arm_dir: Path) -> list[tuple[int, Path, pd.DataFrame]]:
-    """(step, run folder, per-pair table) of every finished in-loop evaluation, by step."""
-    out = []
-    eval_dir = Path(arm_dir) / "eval"
-    for folder in eval_dir.iterdir() if eval_dir.is_dir() else []:
-        match = STEP_DIR.match(folder.name)
-        if match and (folder / PAIRS_FILE).is_file():
-            out.append((int(match.group(1)), folder, read_pairs(folder / PAIRS_FILE)[BENCH]))
-    return sorted(out, key=lambda t: t[0])
 
 
 def select(arm_dir: Path, trained: Sequence[str], prune: bool = False) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from typing import Any
 import pandas as pd
 
 from j1eval.errors import InputError
-from j1eval.pairs_file import PAIRS_FILE, read_pairs
-from j1train.j1_effect import BENCH, _ci, _pct, pooled, read_families, step_tables
+from j1eval.store.pairs_file import PAIRS_FILE, read_pairs
+from j1train.j1_effect_steps import BENCH, _ci, _pct, pooled, read_families, step_tables
 
 SETS = ("test-trained", "test-controls", "rewardbench")
 SET_TITLES = {

@@ -26,12 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from j1eval.cli import guarded, parse_backend_options
-from j1eval.errors import InputError
+from j1eval.backends.base import parse_backend_options
+from j1eval.errors import InputError, guarded
 from j1eval.judges import JudgeSpec, resolve_judge
-from j1eval.lock import RunLock
+from j1eval.judging.lock import RunLock
 from j1eval.safe_io import write_jsonl
-from j1eval.store import MANIFEST_FILE, write_json
+from j1eval.store.judgments import MANIFEST_FILE, write_json
 from j1train.build.generate import Generator, Step, previous_manifest
 from j1train.build.sources import Loaded, PromptItem, load_prompts
 from j1train.build.templates import (

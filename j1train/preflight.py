@@ -68,36 +68,14 @@ def grpo_arguments(config: J1GRPOConfig, has_eval: bool = False) -> GRPOConfig:
 
     precision = precision_flags(config.precision)
     gpu = torch.cuda.is_available()
+    # Our fields that are also GRPOConfig fields are passed by name (eval_steps only when evaluating).
+    shared = [f.name for f in dataclasses.fields(config) if f.name in known and f.name != "eval_steps"]
     kwargs: dict[str, Any] = {
+        **{name: getattr(config, name) for name in shared},
         "use_cpu": not gpu,  # also what makes several CPU processes (torchrun, gloo) train as one job
         "dataloader_pin_memory": gpu,
-        "output_dir": config.output_dir,
-        "learning_rate": config.learning_rate,
-        "beta": config.beta,
-        "num_generations": config.num_generations,
-        "temperature": config.temperature,
-        "top_p": config.top_p,
-        "max_completion_length": config.max_completion_length,
-        "per_device_train_batch_size": config.per_device_train_batch_size,
-        "gradient_accumulation_steps": config.gradient_accumulation_steps,
-        "steps_per_generation": config.steps_per_generation,
-        "per_device_eval_batch_size": config.per_device_eval_batch_size,
-        "num_train_epochs": config.num_train_epochs,
-        "max_steps": config.max_steps,
-        "logging_steps": config.logging_steps,
-        "save_steps": config.save_steps,
-        "save_total_limit": config.save_total_limit,
-        "seed": config.seed,
-        "gradient_checkpointing": config.gradient_checkpointing,
-        "use_vllm": config.use_vllm,
-        "vllm_mode": config.vllm_mode,
-        "vllm_server_base_url": config.vllm_server_base_url,
-        "vllm_gpu_memory_utilization": config.vllm_gpu_memory_utilization,
-        "vllm_tensor_parallel_size": config.vllm_tensor_parallel_size,
         "vllm_max_model_length": config.max_prompt_length + config.max_completion_length,
-        "log_completions": config.log_completions,
         "num_completions_to_print": 2,
-        "report_to": config.report_to,
         "reward_weights": list(config.reward_weights.values()),
         "model_init_kwargs": {"dtype": "bfloat16" if precision["bf16"] else "float32"},
         **precision,

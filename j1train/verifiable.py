@@ -41,7 +41,7 @@ from typing import Any
 
 from j1eval.errors import InputError
 from j1eval.safe_io import write_jsonl
-from j1eval.store import MANIFEST_FILE, write_json
+from j1eval.store.judgments import MANIFEST_FILE, write_json
 from j1train.verifiable_lists import ELABORATIONS, FACTS, REFUSALS, SENTENCES, SWAP_WORDS
 
 FAMILIES = ("copy", "one-word", "refusal", "on-topic", "scrambled", "case", "arithmetic", "fact")

@@ -18,7 +18,7 @@ from conftest import require
 
 from j1eval.benchmarks import BENCHMARKS, Figure, _sources, get_benchmark, judgebench, rewardbench
 from j1eval.errors import DataNotFoundError, InputError
-from j1eval.metrics import compute_figures, pair_table
+from j1eval.score.metrics import compute_figures, pair_table
 from j1eval.types import Pair
 
 JB_FILE = "dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl"

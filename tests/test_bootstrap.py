@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from j1eval.benchmarks import get_benchmark
-from j1eval.metrics import compute_figures, pair_table, poisson_weights
-from j1eval.scoring import score_bench
+from j1eval.score.bench import score_bench
+from j1eval.score.metrics import compute_figures, pair_table, poisson_weights
 from j1eval.types import Pair
 
 

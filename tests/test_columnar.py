@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from j1eval.columnar import read_rows
 from j1eval.errors import InputError
 from j1eval.safe_io import iter_jsonl
-from j1eval.scoring import validate_row
+from j1eval.store.columnar import read_rows
+from j1eval.store.records import validate_row
 
 COLUMNS = ["pair_id", "order", "sample", "verdict", "failure", "score_a", "score_b", "p_a", "line"]
 
@@ -75,7 +75,8 @@ def test_random_files_read_as_the_exact_reader_does(tmp_path: Path, seed: int) -
 
 
 def test_a_real_run(tmp_path: Path) -> None:
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     data = Path(__file__).resolve().parents[2] / "shared" / "data"
     cfg = RunConfig(judge="longer", benches=["judgebench", "rmbench"], data_dir=data, out=tmp_path / "run", limit=60)

@@ -47,7 +47,8 @@ MEGABYTE = 1 << 20
 
 
 def _run(judge: str, bench: str, out: Path, data_dir: Path, **kw: object) -> None:
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     run(RunConfig(judge=judge, benches=[bench], out=out, data_dir=data_dir, progress=False, n_boot=50, **kw))
 

@@ -11,8 +11,9 @@ import pytest
 from j1eval.cli import main
 from j1eval.formats import get_format
 from j1eval.formats.direct_verdict import PREFILL, choice_masses, choice_of_token
-from j1eval.metrics import compute_figures, pair_table
-from j1eval.runner import RunConfig, run
+from j1eval.judging.config import RunConfig
+from j1eval.judging.runner import run
+from j1eval.score.metrics import compute_figures, pair_table
 from j1eval.types import Completion, Pair
 
 FMT = get_format("direct-verdict")

@@ -20,9 +20,10 @@ from tiny_model import tiny_pairs, write_pairs_jsonl
 
 from j1eval.cli import main
 from j1eval.errors import InputError
-from j1eval.executors import ExecutorConfig
-from j1eval.executors.ray_actors import bundles, parse_address
-from j1eval.runner import RunConfig, run
+from j1eval.judging.config import RunConfig
+from j1eval.judging.executors import ExecutorConfig
+from j1eval.judging.executors.ray_actors import bundles, parse_address
+from j1eval.judging.runner import run
 
 COMPARED = ("key", "verdict", "failure", "raw", "prompt_hash", "finish_reason", "template_hash", "p_a")
 
@@ -54,7 +55,7 @@ def same_run(a: Path, b: Path) -> None:
 
 
 def test_ray_run_gives_the_plain_runs_judgments_and_results(tmp_path, data_dir, ray_cluster, monkeypatch):
-    import j1eval.executors.ray_actors as ray_actors
+    import j1eval.judging.executors.ray_actors as ray_actors
 
     opened: list[ray_actors.RayReplicas] = []
     real = ray_actors.RayReplicas.__init__

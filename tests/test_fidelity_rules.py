@@ -17,8 +17,9 @@ import pytest
 
 from j1eval.benchmarks import get_benchmark
 from j1eval.formats import get_format
-from j1eval.intervals import clopper_pearson, plain_count
-from j1eval.metrics import compute_figures, pair_table, single_order
+from j1eval.orders import single_order
+from j1eval.score.intervals import clopper_pearson, plain_count
+from j1eval.score.metrics import compute_figures, pair_table
 from j1eval.types import Pair, Parsed
 
 
@@ -66,7 +67,7 @@ def test_weighted_figures_keep_the_bootstrap() -> None:
 
 
 def test_single_order_is_the_datasets_for_ppe_and_seeded_elsewhere() -> None:
-    from j1eval.jobs import orders_for
+    from j1eval.orders import orders_for
 
     ppe, rb, rm = get_benchmark("ppe"), get_benchmark("rewardbench"), get_benchmark("rmbench")
     assert (ppe.single_order, rb.single_order, rm.single_order) == ("dataset", "seeded", "seeded")
@@ -91,7 +92,8 @@ def test_single_order_is_the_datasets_for_ppe_and_seeded_elsewhere() -> None:
 def test_ppe_jobs_judge_the_files_order(tmp_path: Path) -> None:
     from conftest import FIXTURES
 
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     run(RunConfig(judge="first", benches=["ppe"], data_dir=FIXTURES, order="single", out=tmp_path, progress=False))
     rows = [json.loads(line) for line in (tmp_path / "judgments.jsonl").read_text().splitlines()]
@@ -161,7 +163,8 @@ def test_pairwise_scores_read_one_decimal(name: str) -> None:
 def test_pointwise_samples_by_default_and_records_it(tmp_path: Path, tiny: Path) -> None:
     from tiny_model import tiny_pairs, write_pairs_jsonl
 
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     assert get_format("pointwise").default_sampling == {"temperature": 1.0, "top_p": 0.95}
     assert get_format("pairwise-scores").default_sampling == {}

@@ -424,7 +424,7 @@ samples_st = st.lists(
 @given(samples=samples_st)
 def test_aggregation_is_the_scorers_rule(samples):
     """Format.aggregate and the scorer share one rule; a verdict and a failure never come together."""
-    from j1eval.scoring import aggregate_samples
+    from j1eval.score.samples import aggregate_samples
 
     frame = pd.DataFrame(
         {

@@ -19,7 +19,7 @@ import pytest
 from conftest import JUDGEBENCH_FILE, SHARED_DATA, require
 
 from j1eval.cli import main
-from j1eval.lock import LOCK_FILE
+from j1eval.judging.lock import LOCK_FILE
 
 LIMIT = 3
 HTTP_JUDGE = "openai:m@http://127.0.0.1:9/v1"  # never contacted: every case fails before

@@ -150,7 +150,7 @@ def test_report_keeps_a_stale_table_of_an_earlier_report_nowhere(run_dir: Path, 
 
 
 def test_report_into_a_run_dir_takes_the_run_lock(run_dir: Path, capsys) -> None:
-    from j1eval.lock import RunLock
+    from j1eval.judging.lock import RunLock
 
     before = state(run_dir)
     with RunLock(run_dir):  # a `run` writing there

@@ -285,7 +285,7 @@ def test_a_fifo_with_no_writer_is_refused_not_waited_on(tmp_path: Path) -> None:
 
 def test_bom_and_invalid_utf8_are_refused_by_both_readers(base_run: Path, tmp_path: Path, capfd) -> None:
     """The column-wise reader (pyarrow) hands such a file to the line reader, which names it: one rule."""
-    from j1eval.columnar import rows_from_bytes
+    from j1eval.store.columnar import rows_from_bytes
 
     text = (base_run / "judgments.jsonl").read_bytes()
     assert rows_from_bytes(text) is not None  # the clean file is read column-wise

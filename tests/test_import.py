@@ -10,7 +10,7 @@ import pytest
 from conftest import SHARED_DATA, require
 
 from j1eval.cli import main
-from j1eval.metrics import single_order
+from j1eval.orders import single_order
 from j1eval.types import correct_slot
 
 #: (decision in order ab, decision in order ba) for JudgeBench records, cycled; None = null decision,

@@ -1,4 +1,4 @@
-"""Clopper-Pearson and Wilson intervals (j1eval.intervals) against independent computations."""
+"""Clopper-Pearson and Wilson intervals (j1eval.score.intervals) against independent computations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from j1eval.intervals import (
+from j1eval.score.intervals import (
     Interval,
     beta_quantile,
     clopper_pearson,
@@ -133,6 +133,6 @@ def test_interval_object_and_errors() -> None:
 
 
 def test_import_does_not_load_scipy() -> None:
-    code = "import sys, j1eval.intervals; print('scipy' in sys.modules)"
+    code = "import sys, j1eval.score.intervals; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

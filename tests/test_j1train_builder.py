@@ -245,7 +245,7 @@ def test_python_m_j1train_data_reaches_the_builder(tmp_path):
 
 
 def test_a_second_builder_on_one_folder_is_refused(tmp_path, capsys):
-    from j1eval.lock import RunLock
+    from j1eval.judging.lock import RunLock
 
     source = write_prompts(tmp_path / "prompts.jsonl", PROMPTS)
     out = tmp_path / "out"

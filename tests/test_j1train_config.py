@@ -311,3 +311,34 @@ def test_j1_8b_judge_uses_the_env_checkpoint(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setenv("J1EVAL_J1_8B_MODEL", str(tmp_path))
     spec = JUDGES.get("j1-8b").resolved()
     assert spec.model == str(tmp_path) and spec.format == "pairwise-verdict"
+
+
+def test_every_field_shared_with_grpo_config_reaches_it_by_name(pairs_file: Path) -> None:
+    import dataclasses
+
+    from trl import GRPOConfig
+
+    from j1train.trainer import grpo_arguments
+
+    known = {f.name for f in dataclasses.fields(GRPOConfig)}
+    shared = [f.name for f in dataclasses.fields(J1GRPOConfig) if f.name in known]
+    assert {"learning_rate", "beta", "num_generations", "max_steps", "use_vllm", "report_to"} <= set(shared)
+    base = J1GRPOConfig(model="m", train_pairs=str(pairs_file), output_dir="/tmp/x", eval_steps=7)
+    changed = {  # a value TRL accepts and that differs from the default, per shared field
+        "output_dir": "/tmp/y", "num_generations": 2, "temperature": 0.7, "top_p": 0.9, "learning_rate": 3e-6,
+        "beta": 0.02, "max_completion_length": 64, "per_device_train_batch_size": 15,
+        "gradient_accumulation_steps": 3, "steps_per_generation": 2, "per_device_eval_batch_size": 15,
+        "num_train_epochs": 2.0, "max_steps": 11, "logging_steps": 3, "save_steps": 9, "save_total_limit": 5,
+        "seed": 5, "gradient_checkpointing": not base.gradient_checkpointing, "use_vllm": not base.use_vllm,
+        "vllm_mode": "server" if base.vllm_mode == "colocate" else "colocate",
+        "vllm_server_base_url": "http://127.0.0.1:9", "vllm_gpu_memory_utilization": 0.5,
+        "vllm_tensor_parallel_size": 2, "log_completions": not base.log_completions, "report_to": "tensorboard",
+        "eval_steps": 7,
+    }  # fmt: skip
+    assert set(shared) == set(changed)  # a new shared field needs a line here
+    for name, value in changed.items():
+        assert getattr(base, name) != value or name == "eval_steps", name
+    for name, value in changed.items():
+        args = grpo_arguments(dataclasses.replace(base, **{name: value}), has_eval=True)
+        got = getattr(args, name)
+        assert got == value or (name == "report_to" and got == [value]), name

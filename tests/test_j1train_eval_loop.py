@@ -238,7 +238,7 @@ def test_the_callback_runs_j1eval_with_the_configured_backend_and_options(tmp_pa
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     import j1train.eval_loop as eval_loop
-    from j1eval.runner import RunOutcome
+    from j1eval.judging.runner import RunOutcome
 
     seen: list[Any] = []
 

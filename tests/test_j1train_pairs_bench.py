@@ -11,7 +11,7 @@ from test_j1train_builder import PROMPTS, build, flags, generator, read_pairs, w
 
 from j1eval.benchmarks import BENCHMARKS, get_benchmark
 from j1eval.cli import main as j1eval_main
-from j1eval.runner import expand_benches
+from j1eval.judging.jobs import expand_benches
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from openai_server import FakeOpenAIServer
 
 from j1eval.cli import main
-from j1eval.lock import LOCK_FILE, LockedError, RunLock
+from j1eval.judging.lock import LOCK_FILE, LockedError, RunLock
 
 
 def test_a_second_lock_on_a_directory_is_refused_with_the_holders_pid(tmp_path):

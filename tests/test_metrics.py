@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from j1eval.benchmarks import Figure
-from j1eval.metrics import compute_figures, pair_table, single_order
-from j1eval.scoring import aggregate_samples, combine_samples
+from j1eval.orders import single_order
+from j1eval.score.metrics import compute_figures, pair_table
+from j1eval.score.samples import aggregate_samples, combine_samples
 from j1eval.types import Pair
 
 

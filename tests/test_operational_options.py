@@ -15,7 +15,8 @@ from tiny_model import build_tiny_model
 from j1eval.backends import BACKENDS, Option, get_backend_class, operational_options
 from j1eval.errors import InputError
 from j1eval.judges import resolve_judge
-from j1eval.runner import RunConfig, run
+from j1eval.judging.config import RunConfig
+from j1eval.judging.runner import run
 
 #: An ad hoc judge of each backend that takes options (no model is loaded to build its identity).
 ADHOC = {

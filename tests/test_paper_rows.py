@@ -16,8 +16,8 @@ from statistics import fmean
 
 import pytest
 
-from j1eval import paper_data
-from j1eval.paper_data import PPE_SETS, REWARDBENCH_SECTIONS, paper_row, paper_rows
+from j1eval.report import paper_data
+from j1eval.report.paper_data import PPE_SETS, REWARDBENCH_SECTIONS, paper_row, paper_rows
 
 ROUNDING = 0.1 + 1e-9
 GAIN_ROUNDING = 0.15 + 1e-9

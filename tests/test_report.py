@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from conftest import FIXTURES, SHARED_DATA, require
 
-from j1eval import paper_data
-from j1eval.stats import binomial, format_p, mcnemar, mcnemar_exact_p, slot_preference
+from j1eval.report import paper_data
+from j1eval.score.stats import binomial, format_p, mcnemar, mcnemar_exact_p, slot_preference
 
 JUDGEBENCH_FILE = "judgebench/dataset=judgebench,response_model=gpt-4o-2024-05-13.jsonl"
 LIMIT = 40
@@ -145,7 +145,8 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, data_dir) -> dict[str, Path]:
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     out = {}
     for judge in ("first", "longer"):
@@ -249,7 +250,7 @@ def test_stats_against_direct_counts(runs, judgebench_rows):
 
 def _fake_rows(run_dir: Path, *benches: str) -> None:
     """Rows in the run's pairs.parquet for benchmarks written into its results.json by hand (JudgeBench's rows)."""
-    from j1eval.pairs_file import PAIRS_FILE, read_pairs, write_pairs
+    from j1eval.store.pairs_file import PAIRS_FILE, read_pairs, write_pairs
 
     rows = read_pairs(run_dir / PAIRS_FILE)["judgebench"]
     cells = [("easy", "normal", "hard")[i % 3] for i in range(len(rows))]
@@ -427,7 +428,8 @@ def test_score_plot_is_drawn_for_score_records(runs, tmp_path):
 @pytest.fixture(scope="module")
 def fixture_run(tmp_path_factory) -> Path:
     """`longer` on the PPE and FollowBenchEval fixtures (formats of the official files, a few pairs)."""
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     folder = tmp_path_factory.mktemp("longer_fixtures")
     with pytest.MonkeyPatch.context() as mp:
@@ -446,8 +448,9 @@ def fixture_run(tmp_path_factory) -> Path:
 
 
 def test_ppe_halves_and_overall_of_six(fixture_run, tmp_path, data_dir):
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
     from j1eval.report import BIAS_COLUMNS, build_tables, load_report
-    from j1eval.runner import RunConfig, run
 
     # JudgeBench in full (a --limit slice never enters Overall); RewardBench and RM-Bench
     # figures written in by hand, complete, so that all six cells are.
@@ -522,8 +525,9 @@ def test_judge_without_decisive_verdicts_has_no_slot_p_value(runs, tmp_path, dat
 
 
 def test_runs_in_another_format_get_their_own_row(runs, tmp_path, data_dir):
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
     from j1eval.report import load_report
-    from j1eval.runner import RunConfig, run
 
     other = tmp_path / "first_scores"
     run(

@@ -17,14 +17,14 @@ import pandas as pd
 import pytest
 from conftest import FIXTURES
 
-from j1eval import paper, paper_data
 from j1eval.benchmarks.ppe import CORRECTNESS_SETS
-from j1eval.report import build_tables, load_report
+from j1eval.report import build_tables, load_report, paper, paper_data
 from j1eval.report.tables import SMALL
 
 
 def _run(out: Path, judge: str = "random", samples: int = 1) -> Path:
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     run(
         RunConfig(judge=judge, benches=["ppe"], data_dir=FIXTURES, out=out, samples=samples, progress=False, n_boot=100)

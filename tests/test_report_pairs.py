@@ -11,7 +11,7 @@ import pytest
 from conftest import JUDGEBENCH_FILE, SHARED_DATA, require
 
 from j1eval.cli import main
-from j1eval.pairs_file import PAIRS_FILE, pair_details, read_pairs, write_pairs
+from j1eval.store.pairs_file import PAIRS_FILE, pair_details, read_pairs, write_pairs
 
 LIMIT = 12
 REWARDBENCH_FILE = "rewardbench"
@@ -67,13 +67,14 @@ def test_run_writes_the_scorers_table_beside_results(run_dir):
 
 def test_the_table_reads_back_as_the_scorer_made_it(run_dir):
     from j1eval.benchmarks import get_benchmark
-    from j1eval.runner import judgments_frame, select_pairs
-    from j1eval.scoring import score_bench
+    from j1eval.judging.jobs import select_pairs
+    from j1eval.score.bench import score_bench
+    from j1eval.store.records import SCORING_COLUMNS, read_judgments
 
     bench = get_benchmark("judgebench")
     pairs = select_pairs(bench.load(SHARED_DATA).pairs, LIMIT, None, 0)
     rows: dict[str, pd.DataFrame] = {}
-    score_bench(bench, pairs, judgments_frame(_judgments(run_dir)), rows=rows, n_boot=10)
+    score_bench(bench, pairs, read_judgments(run_dir / "judgments.jsonl")[SCORING_COLUMNS], rows=rows, n_boot=10)
     pd.testing.assert_frame_equal(read_pairs(run_dir / PAIRS_FILE)["judgebench"], rows["judgebench"])
 
 

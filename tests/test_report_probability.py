@@ -12,8 +12,10 @@ from openai_server import FakeOpenAIServer
 from test_direct_http import continuation, first_logprobs
 
 from j1eval.cli import main
+from j1eval.judging.config import RunConfig
+from j1eval.judging.jobs import select_pairs
+from j1eval.judging.runner import run
 from j1eval.report import BIAS_COLUMNS, PROBABILITY_COLUMNS, build_tables, load_report
-from j1eval.runner import RunConfig, run, select_pairs
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import j1eval.runner as runner
-from j1eval.runner import RunConfig, run
+import j1eval.judging.runner as runner
+from j1eval.judging.config import RunConfig
+from j1eval.judging.runner import run
 
 
 @pytest.fixture
@@ -106,3 +107,24 @@ def test_a_4_way_run_without_its_items_file_is_rescored(tmp_path, counted):
     again = run(cfg)
     assert len(counted) == 2 and again.n_generated == 0  # rescored from the stored judgments
     assert (tmp_path / "run" / "items.parquet").is_file()
+
+
+def test_the_code_hash_covers_every_module_of_the_package(tmp_path: Path) -> None:
+    """A change anywhere in j1eval (not only beside reuse.py) means no reuse of old figures."""
+    import importlib.util
+    import shutil
+
+    import j1eval
+
+    copy = tmp_path / "j1eval"
+    shutil.copytree(Path(j1eval.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    spec = importlib.util.spec_from_file_location("reuse_copy", copy / "judging" / "reuse.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    seen = {module.code_hash()}
+    for part in ("score/metrics.py", "formats/base.py", "cli.py"):
+        with open(copy / part, "a", encoding="utf-8") as fh:
+            fh.write("\n# changed\n")
+        module.code_hash.cache_clear()  # computed once per process otherwise
+        seen.add(module.code_hash())
+    assert len(seen) == 4

@@ -16,8 +16,9 @@ import pytest
 from j1eval.benchmarks import get_benchmark
 from j1eval.benchmarks.rewardbench2 import TIES_NO_SCORES, ties_score
 from j1eval.errors import InputError
-from j1eval.metrics import single_order
-from j1eval.scoring import read_judgments, score_bench
+from j1eval.orders import single_order
+from j1eval.score.bench import score_bench
+from j1eval.store.records import read_judgments
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBSET_OF = {"0": "Factuality", "1": "Factuality", "2": "Precise IF", "3": "Math", "4": "Safety", "5": "Focus"}
@@ -212,9 +213,10 @@ def test_bad_input_is_one_line_naming_file_record_field(tmp_path, change, needle
 
 
 def test_run_and_report_show_rewardbench2(tmp_path, rb2):
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
     from j1eval.report.runs import load_report
     from j1eval.report.writing import build_tables
-    from j1eval.runner import RunConfig, run
 
     out = tmp_path / "run"
     outcome = run(RunConfig(judge="first", benches=["rewardbench2"], data_dir=rb2, out=out, progress=False, n_boot=50))

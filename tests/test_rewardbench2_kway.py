@@ -15,9 +15,10 @@ from j1eval.backends.baseline import four_way
 from j1eval.benchmarks import get_benchmark
 from j1eval.errors import InputError
 from j1eval.formats import get_format
-from j1eval.jobs import make_jobs
-from j1eval.kway import LETTERS, ROTATIONS, kway_items, single_rotation, slots, uniformity_test
-from j1eval.pairs_file import ITEMS_FILE, PAIRS_FILE, read_items, read_pairs, write_pairs
+from j1eval.judging.jobs import make_jobs
+from j1eval.orders import LETTERS, ROTATIONS, kway_items, single_rotation, slots
+from j1eval.score.kway import uniformity_test
+from j1eval.store.pairs_file import ITEMS_FILE, PAIRS_FILE, read_items, read_pairs, write_pairs
 from j1eval.types import Completion, Pair, Prompt
 
 
@@ -219,9 +220,10 @@ def test_longer_baseline_names_the_longest_slot_or_none():
 
 def test_score_out_moves_a_benchmark_from_pairs_to_items(tmp_path, rb2):
     from j1eval.cli import write_results
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
     from j1eval.report.runs import load_report
     from j1eval.report.writing import build_tables, make_plots
-    from j1eval.runner import RunConfig, run
 
     out = tmp_path / "run"
     run(RunConfig(judge="first", benches=["rewardbench2"], data_dir=rb2, out=out, progress=False, n_boot=50))
@@ -243,7 +245,8 @@ def test_score_out_moves_a_benchmark_from_pairs_to_items(tmp_path, rb2):
 @pytest.mark.slow
 def test_small_judge_direct_rank_4_gives_four_probabilities(tmp_path):
     from j1eval import local_models
-    from j1eval.runner import RunConfig, run
+    from j1eval.judging.config import RunConfig
+    from j1eval.judging.runner import run
 
     try:
         local_models.smollm2_gguf()

@@ -14,7 +14,8 @@ from tiny_model import build_tiny_model, tiny_pairs, write_pairs_jsonl
 from j1eval.backends import Request
 from j1eval.errors import InputError, SetupError
 from j1eval.formats import get_format
-from j1eval.runner import RunConfig, run
+from j1eval.judging.config import RunConfig
+from j1eval.judging.runner import run
 from j1eval.types import Pair, Sampling
 
 
@@ -123,7 +124,7 @@ def test_order_blind_by_construction(rm_run):
 def test_each_response_is_scored_once(tiny_rm):
     """Both orders share the two conversations: a pair costs two forward rows, not four."""
     from j1eval.backends.rm_backend import RewardModelBackend
-    from j1eval.jobs import make_jobs
+    from j1eval.judging.jobs import make_jobs
 
     fmt = get_format("reward-model")
     jobs, prompts = make_jobs({"pairs": tiny_pairs(3)}, fmt, {"judge": "x"}, order="both", seed=0, samples=1)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from j1eval.cli import main
-from j1eval.runner import RunConfig, run
+from j1eval.judging.config import RunConfig
+from j1eval.judging.runner import run
 
 
 def read_rows(run_dir: Path) -> list[dict]:

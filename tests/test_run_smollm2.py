@@ -9,7 +9,8 @@ from conftest import JUDGEBENCH_FILE
 
 from j1eval import local_models
 from j1eval.formats import get_format
-from j1eval.runner import RunConfig, run
+from j1eval.judging.config import RunConfig
+from j1eval.judging.runner import run
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""SC@N and Mean-Score@N on whole tables (j1eval.samples) against the rule written out per group."""
+"""SC@N and Mean-Score@N on whole tables (j1eval.score.samples) against the rule written out per group."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fractions import Fraction
 import pandas as pd
 import pytest
 
-from j1eval.samples import aggregate_samples, combine_samples
+from j1eval.score.samples import aggregate_samples, combine_samples
 
 
 def rule(verdicts, failures, scores_a=None, scores_b=None):
@@ -106,8 +106,8 @@ def test_one_sample_is_kept_as_stored() -> None:
 
 
 def test_latest_rows_as_latest_records() -> None:
-    from j1eval.scoring import latest_rows
-    from j1eval.store import latest_records
+    from j1eval.store.judgments import latest_records
+    from j1eval.store.records import latest_rows
 
     records = [
         {"key": "k1", "v": 1},

@@ -1,4 +1,4 @@
-"""Test-time scaling (j1eval.scaling): SC@k and Mean-Score@k recomputed by hand on small tables."""
+"""Test-time scaling (j1eval.score.scaling): SC@k and Mean-Score@k recomputed by hand on small tables."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from j1eval.benchmarks.base import Benchmark
-from j1eval.metrics import single_order
-from j1eval.scaling import (
+from j1eval.orders import single_order
+from j1eval.score.samples import aggregate_samples
+from j1eval.score.scaling import (
     ScalingPoint,
     choose_subsets,
     default_ks,
@@ -17,7 +18,6 @@ from j1eval.scaling import (
     scaling_frame,
     subset_verdicts,
 )
-from j1eval.scoring import aggregate_samples
 from j1eval.types import Pair
 
 

@@ -1,4 +1,4 @@
-"""The exact binomial test in j1eval.stats (plain Python) against scipy's binomtest, and its import cost."""
+"""The exact binomial test in j1eval.score.stats (plain Python) against scipy's binomtest, and its import cost."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import pytest
 from scipy.stats import binomtest
 
-from j1eval.stats import binomial, binomial_p_value, mcnemar_exact_p
+from j1eval.score.stats import binomial, binomial_p_value, mcnemar_exact_p
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 6, 17, 100, 1001])
@@ -43,6 +43,6 @@ def test_bad_counts() -> None:
 
 
 def test_no_scipy_import() -> None:
-    code = "import sys, j1eval.stats; print(any(m.startswith('scipy') for m in sys.modules))"
+    code = "import sys, j1eval.score.stats; print(any(m.startswith('scipy') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

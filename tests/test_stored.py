@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from j1eval.errors import InputError
-from j1eval.runner import RunConfig, run
-from j1eval.scoring import latest_rows
-from j1eval.stored import _read_exactly, read_stored
+from j1eval.judging.config import RunConfig
+from j1eval.judging.runner import run
+from j1eval.store.records import latest_rows
+from j1eval.store.stored import _read_exactly, read_stored
 
 
 def norm(frame) -> list[tuple]:

@@ -19,7 +19,8 @@ import pytest
 
 from j1eval.backends import Request, get_backend_class
 from j1eval.errors import SetupError
-from j1eval.runner import RunConfig, run
+from j1eval.judging.config import RunConfig
+from j1eval.judging.runner import run
 from j1eval.types import Pair, Prompt, Sampling
 
 

@@ -13,8 +13,8 @@ import streamlit as st
 
 from dashboard.data import LoadedRun
 from dashboard.runs import clean
-from j1eval.metrics import GENERIC_FIGURES
 from j1eval.report import BENCH_TITLES
+from j1eval.score.metrics import GENERIC_FIGURES
 
 COUNTS = ("n_pairs", "n_judgments", "n_both_orders")
 

@@ -46,7 +46,7 @@ def _prompts(fmt: Format | None, pair: Pair | None, order: str) -> list[Any]:
 
 
 def _prompt_hash(prompt: Any) -> str:
-    """As j1eval.runner hashes a prompt into the judgment's ``prompt_hash``."""
+    """As j1eval.judging.runner hashes a prompt into the judgment's ``prompt_hash``."""
     return hashlib.sha256(json.dumps(list(prompt.messages), sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ class Option:
             if not isinstance(value, str):
                 raise InputError(f"{where}: expected text, got {value!r}")
             if self.url:
-                from j1eval.checks import check_url
+                from j1eval.judging.checks import check_url
 
                 check_url(value, where)
             if self.choices and value not in self.choices:
@@ -137,3 +138,20 @@ class BackendDied(SetupError):
     Raised after the requests in flight were handed to ``on_done`` as error completions, so they
     are stored as ``backend_error`` and a rerun retries them; the run stops at once.
     """
+
+
+def parse_backend_options(items: list[str]) -> dict[str, Any]:
+    """``--backend-option KEY=VALUE`` pairs; a value is read as JSON when it parses (numbers, booleans)."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        if not eq or not key:
+            raise InputError(f"--backend-option {item!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key] = raw
+    from j1eval.secrets import remember
+
+    remember(options)  # secret-named values (api_key=...): hidden in every file and line written
+    return options

@@ -4,7 +4,7 @@ They answer in the verdict formats (``<answer> [[A]] </answer>``), so their outp
 the same parser, store and metrics as a model's. Each also gives ``p_a``, its probability of
 slot A: 1 or 0 for ``first`` and ``longer`` (0.5 on equal lengths), 0.5 for ``random``.
 
-4-way prompts (a rotation ``r0``-``r3`` of a best-of-4 item, :mod:`j1eval.kway`) get a slot
+4-way prompts (a rotation ``r0``-``r3`` of a best-of-4 item, :mod:`j1eval.score.kway`) get a slot
 letter A-D by the same rules: ``first`` names A; ``random`` a seeded letter, each with
 probability 1/4; ``longer`` the slot of the longest response (equal longest: no letter, so no
 verdict). ``p_a`` is then the rule's P(slot A), and a prefilled 4-way prompt
@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from j1eval.backends import backend
 from j1eval.backends.base import Backend, Request
 from j1eval.errors import InputError
-from j1eval.kway import LETTERS, is_rotation, slots
+from j1eval.orders import LETTERS, is_rotation, slots
 from j1eval.types import Completion, Sampling
 
 

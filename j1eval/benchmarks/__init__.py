@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from j1eval.benchmarks.base import Benchmark, BenchmarkData, resolve_data_dir
-from j1eval.metrics import Figure
+from j1eval.benchmarks._sources import resolve_data_dir
+from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.registry import Registry
+from j1eval.score.figures import Figure
 
 #: benchmark name -> the module that registers it (imported when the benchmark is first used).
 BENCHMARKS: Registry[type[Benchmark]] = Registry(
@@ -55,6 +56,12 @@ def get_benchmark(name: str) -> Benchmark:
     return BENCHMARKS.get(name)()
 
 
+def single_order_rule(name: str) -> str:
+    """A benchmark's single-order rule (:func:`j1eval.orders.single_order_by_rule`); "seeded" for a name
+    no benchmark has (judgments imported from elsewhere)."""
+    return getattr(BENCHMARKS.get(name), "single_order", "seeded") if name in BENCHMARKS.names() else "seeded"
+
+
 __all__ = [
     "BENCHMARKS",
     "Benchmark",
@@ -64,5 +71,6 @@ __all__ = [
     "get_benchmark",
     "load_installed",
     "resolve_data_dir",
+    "single_order_rule",
     "standard_benchmarks",
 ]

@@ -7,14 +7,33 @@ for JSON lists, parquet files and hub datasets.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from j1eval.benchmarks.base import DATA_DIR_ENV, sha256_file
 from j1eval.errors import DataNotFoundError, InputError, one_line
 from j1eval.safe_io import iter_jsonl, os_reason, parse_json
+
+DATA_DIR_ENV = "J1EVAL_DATA_DIR"
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
+    """The data directory from the flag, else ``$J1EVAL_DATA_DIR``, else None."""
+    if data_dir is not None:
+        return Path(data_dir)
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
 
 Record = dict[str, Any]
 Located = tuple[str, Record]

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
 
-from j1eval.metrics import PROTOCOL_COLUMNS, Figure
+from j1eval.benchmarks import _sources
+from j1eval.score.figures import PROTOCOL_COLUMNS, Figure
 from j1eval.types import Pair
-
-DATA_DIR_ENV = "J1EVAL_DATA_DIR"
 
 
 @dataclass
@@ -62,16 +59,14 @@ class Benchmark:
 
     def load_hub(self, data_dir: str | Path | None) -> BenchmarkData:
         """The pairs of the hub copy (:meth:`from_hub_rows`), or the not-found error."""
-        from j1eval.benchmarks._sources import HubError, hub_source, load_hub
-
         if self.hub is None:
             raise self.not_found(data_dir)
         dataset_id, split, revision = self.hub
         try:
-            rows = load_hub(dataset_id, split, revision)
-        except HubError as exc:
+            rows = _sources.load_hub(dataset_id, split, revision)
+        except _sources.HubError as exc:
             raise self.not_found(data_dir, f"hub dataset {dataset_id} unreachable: {exc}") from None
-        return self.from_hub_rows(rows, hub_source(dataset_id, revision))
+        return self.from_hub_rows(rows, _sources.hub_source(dataset_id, revision))
 
     def from_hub_rows(self, rows: list[tuple[str, dict[str, Any]]], where: str) -> BenchmarkData:
         """The pairs of the hub's ``(location, record)`` rows; ``where`` names the dataset and commit."""
@@ -79,9 +74,8 @@ class Benchmark:
 
     def not_found(self, data_dir: str | Path | None, hub_reason: str | None = None) -> Exception:
         """The one-line error for data found neither locally nor on the hub."""
-        from j1eval.benchmarks._sources import data_not_found
-
-        return data_not_found(self.title, self.what, self.folder, Path(data_dir) if data_dir else None, hub_reason)
+        folder = Path(data_dir) if data_dir else None
+        return _sources.data_not_found(self.title, self.what, self.folder, folder, hub_reason)
 
     def count(self, data_dir: str | Path | None = None) -> tuple[int | None, str, list[str]]:
         """(number of pairs or None when unknown, where the data is, parts missing), never downloading a dataset.
@@ -93,14 +87,12 @@ class Benchmark:
         data = self.load_local(folder) if folder is not None else None
         if data is not None:
             return len(data.pairs), data.source, data.missing
-        from j1eval.benchmarks._sources import hub_rows, hub_unreachable
-
-        if hub_unreachable() is not None or (self.hub is None and type(self).load_hub is Benchmark.load_hub):
+        if _sources.hub_unreachable() is not None or (self.hub is None and type(self).load_hub is Benchmark.load_hub):
             self.load_hub(data_dir)  # with no hub to reach, this raises the not-found error at once
         if self.hub is None:  # several hub datasets (PPE): counting them would mean reading them
             return None, "the hub (not downloaded)", []
         dataset_id, split, revision = self.hub
-        n = hub_rows(dataset_id, split, revision) if self.hub_rows_are_pairs else None
+        n = _sources.hub_rows(dataset_id, split, revision) if self.hub_rows_are_pairs else None
         return n, f"hf:{dataset_id} (on the hub, not downloaded)", []
 
     def pair_columns(self, pair: Pair) -> dict[str, Any]:
@@ -111,23 +103,7 @@ class Benchmark:
         """Benchmark-specific figures for ``table`` (one row per pair).
 
         Must include ``official`` and ``j1``. The table holds the columns made by
-        :func:`j1eval.metrics.pair_table` plus :meth:`pair_columns`.
+        :func:`j1eval.score.metrics.pair_table` plus :meth:`pair_columns`.
         """
         j1 = table[PROTOCOL_COLUMNS[self.j1_protocol]]
         return {"official": Figure(j1), "j1": Figure(j1)}
-
-
-def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
-    """The data directory from the flag, else ``$J1EVAL_DATA_DIR``, else None."""
-    if data_dir is not None:
-        return Path(data_dir)
-    env = os.environ.get(DATA_DIR_ENV)
-    return Path(env) if env else None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

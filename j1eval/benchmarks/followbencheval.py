@@ -25,7 +25,7 @@ from j1eval.benchmarks import benchmark
 from j1eval.benchmarks._sources import Record, UniqueIds, ab_label, field, hashes, id_text, read_jsonl
 from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import InputError
-from j1eval.metrics import Figure
+from j1eval.score.figures import Figure
 from j1eval.types import Pair
 
 FILE = "followbencheval.jsonl"

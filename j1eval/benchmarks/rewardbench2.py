@@ -9,7 +9,7 @@ Ties (``ref:N`` / ``tied:N`` ids, ``num_correct`` correct answers first, several
 Pairs (every pairwise format): the chosen response against each rejected one,
 ``{id}:r{j}`` (``response_1`` is chosen, label 1; both orders as usual); in Ties each correct
 answer against each incorrect one, ``{id}:c{i}:r{j}``. Each pair's ``meta`` keeps the prompt's
-four responses, so a 4-way format (:mod:`j1eval.kway`) judges the same rows.
+four responses, so a 4-way format (:mod:`j1eval.score.kway`) judges the same rows.
 
 Official rules, transcribed from allenai/reward-bench at commit
 05a9005efb607249822c193590c8ecab87c77052:
@@ -38,7 +38,7 @@ from j1eval.benchmarks import benchmark
 from j1eval.benchmarks._sources import Located, Record, UniqueIds, field, find_files, hashes, id_text, read_records
 from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import InputError
-from j1eval.metrics import Figure
+from j1eval.score.figures import Figure
 from j1eval.types import Pair
 
 HF_ID = "allenai/reward-bench-2"

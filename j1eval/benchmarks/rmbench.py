@@ -31,7 +31,7 @@ from j1eval.benchmarks._sources import (
 )
 from j1eval.benchmarks.base import Benchmark, BenchmarkData
 from j1eval.errors import InputError
-from j1eval.metrics import Figure
+from j1eval.score.figures import Figure
 from j1eval.types import Pair
 
 HF_ID = "THU-KEG/RM-Bench"

@@ -67,15 +67,15 @@ def add_build_parser(sub: Any) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Run the build; errors end it with one line and a non-zero exit code."""
-    from j1eval.cli import guarded
+    from j1eval.errors import guarded
 
     return guarded(lambda: _build(args), "finished generations and checks are kept; rerun the same command to resume")
 
 
 def _build(args: argparse.Namespace) -> int:
+    from j1eval.backends.base import parse_backend_options
     from j1eval.build.followbench import PAIRS_FILE, BuildConfig, build
     from j1eval.build.instructions import CATEGORIES
-    from j1eval.cli import parse_backend_options
 
     config = BuildConfig(
         generator=args.generator,

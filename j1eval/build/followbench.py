@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from j1eval.benchmarks.base import resolve_data_dir, sha256_file
+from j1eval.benchmarks._sources import resolve_data_dir, sha256_file
 from j1eval.build import card
 from j1eval.build.checker import TEMPLATE_HASH, check_prompt, parse_answer
 from j1eval.build.checks import Check
@@ -41,9 +41,9 @@ from j1eval.build.select import Response, choose, chosen_slot
 from j1eval.build.sources import Plan, plan
 from j1eval.errors import InputError
 from j1eval.judges import JudgeSpec, resolve_judge
-from j1eval.lock import RunLock
+from j1eval.judging.lock import RunLock
 from j1eval.safe_io import read_json_object, write_jsonl
-from j1eval.store import write_json
+from j1eval.store.judgments import write_json
 
 FOLDER = "followbencheval"
 PAIRS_FILE = "followbencheval.jsonl"

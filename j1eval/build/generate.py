@@ -1,7 +1,7 @@
 """Resumable generation for builders, on j1eval's backends and store (as ``j1train data`` does it).
 
 Each generation (N completions of one prompt) is one record of ``DIR/<role>/judgments.jsonl``
-(j1eval's append-only :class:`~j1eval.store.JudgmentStore`), under a cache key of the model's
+(j1eval's append-only :class:`~j1eval.store.judgments.JudgmentStore`), under a cache key of the model's
 identity, the stage and the exact prompt. A build killed at any moment loses at most the
 generations in flight; a rerun reuses every finished one and retries backend failures.
 A generator and a checker on the same model and options share one loaded backend.
@@ -20,7 +20,7 @@ from typing import Any
 from j1eval.backends import Backend, Request, get_backend_class
 from j1eval.errors import InputError
 from j1eval.judges import JudgeSpec
-from j1eval.store import BACKEND_ERROR, JudgmentStore, latest_records
+from j1eval.store.judgments import BACKEND_ERROR, JudgmentStore, latest_records
 from j1eval.types import Completion, Pair, Prompt
 
 

@@ -76,10 +76,10 @@ class Format:
     def aggregate(self, samples: Sequence[Parsed]) -> Parsed:
         """Combine N sampled judgments: Mean-Score@N for score formats, else SC@N (majority verdict).
 
-        The rule is :func:`j1eval.scoring.combine_samples`, the one the scorer applies; the mean
+        The rule is :func:`j1eval.score.samples.combine_samples`, the one the scorer applies; the mean
         scores of the samples that carry both are kept for reference.
         """
-        from j1eval.samples import combine_samples
+        from j1eval.score.samples import combine_samples
 
         verdict, failure = combine_samples(
             [s.verdict for s in samples],

@@ -8,7 +8,7 @@ answer tag prefilled (``<answer> [[``), so the first generated token is the slot
 share of them. Greedy, the verdict is the most probable letter (equal top masses: no verdict); a
 rule's answer (the baselines, which give ``p_a``) keeps the letter its text names.
 
-Prompts are made per item and rotation (:mod:`j1eval.kway`): rotation ``rN`` puts the chosen
+Prompts are made per item and rotation (:mod:`j1eval.score.kway`): rotation ``rN`` puts the chosen
 response in slot N. The official script's reading is kept: the last ``[[X]]`` names the winner.
 """
 
@@ -22,7 +22,7 @@ from typing import ClassVar
 from j1eval.formats import judge_format
 from j1eval.formats._parsing import render, settle, tag_blocks, visible_text
 from j1eval.formats.base import Format
-from j1eval.kway import LETTERS, slots
+from j1eval.orders import LETTERS, slots
 from j1eval.types import Completion, Pair, Parsed, Prompt
 
 PREFILL = "<answer> [["

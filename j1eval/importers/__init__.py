@@ -88,7 +88,7 @@ def import_judgments(
     ``pairs`` are the benchmark's pairs by id. Raises :class:`InputError` (one line: the file,
     how many records cannot be mapped, the first one's record and field) if any cannot be.
     """
-    from j1eval.scoring import validate_row
+    from j1eval.store.records import validate_row
 
     import_bench(name, bench)
     cls = IMPORTERS.get(name)

@@ -30,7 +30,7 @@ from typing import Any
 
 from j1eval.formats._parsing import compare
 from j1eval.importers import Importer, Mapped, Problem, importer
-from j1eval.metrics import single_order
+from j1eval.orders import single_order
 from j1eval.safe_io import read_json_object
 from j1eval.types import ORDERS, Pair, correct_slot
 

@@ -1,7 +1,7 @@
 """Paper-style tables, statistics and plots from run directories: ``python -m j1eval report``.
 
 A report reads each run directory's ``manifest.json``, ``results.json`` and ``pairs.parquet`` (the
-scorer's per-pair table, :mod:`j1eval.pairs_file`): it scores nothing again and needs no benchmark
+scorer's per-pair table, :mod:`j1eval.store.pairs_file`): it scores nothing again and needs no benchmark
 data. Its parts:
 
 - :mod:`~j1eval.report.tables`: :class:`Cell` / :class:`Row` / :class:`Table` and the Markdown,

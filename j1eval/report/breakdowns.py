@@ -117,7 +117,7 @@ def _subset_sort_key(name: str) -> tuple[int, str]:
 
 def _rmbench_cells(br: BenchRun) -> dict[str, dict[str, Any]]:
     """Per domain, easy/normal/hard figures: from subsets' keys, else from the pair table."""
-    from j1eval.metrics import compute_figures
+    from j1eval.score.metrics import compute_figures
 
     out: dict[str, dict[str, Any]] = {}
     for domain, figs in br.results.get("subsets", {}).items():

@@ -1,6 +1,6 @@
 """RewardBench 2 in a report: its official figures, the k-way position-bias table and the slot-preference plot.
 
-Read from ``results.json`` alone: 4-way runs (:mod:`j1eval.kway`) store their slot counts and the
+Read from ``results.json`` alone: 4-way runs (:mod:`j1eval.score.kway`) store their slot counts and the
 test against a uniform slot choice beside the figures (their per-item table, ``items.parquet``, is
 for the user's own analysis).
 """
@@ -13,7 +13,7 @@ from typing import Any
 from j1eval.report.layouts import figure_cell, pct_text
 from j1eval.report.runs import BenchRun, Report
 from j1eval.report.tables import DAGGER, INCOMPLETE, NOT_RUN, Cell, Row, Table, dedupe
-from j1eval.stats import format_p
+from j1eval.score.stats import format_p
 
 BENCH = "rewardbench2"
 SUBSETS = ("Factuality", "Precise IF", "Math", "Safety", "Focus")
@@ -121,7 +121,7 @@ def plot_slot_preference(report: Report, out_dir: Path) -> tuple[list[Path], lis
     runs = report.kway_runs()
     if not runs:
         return [], []
-    from j1eval.report.plots import STYLE, _colors, _save, plt
+    from j1eval.report.plots import STYLE, _colors, plt, save_files
 
     colors = _colors([br.judge for br in runs])
     width = 0.8 / len(runs)
@@ -139,4 +139,4 @@ def plot_slot_preference(report: Report, out_dir: Path) -> tuple[list[Path], lis
         ax.set_title("RewardBench 2, 4-way: slot preference over four rotations")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
-        return _save(fig, out_dir, "kway_slot_preference"), []
+        return save_files(fig, out_dir, "kway_slot_preference"), []

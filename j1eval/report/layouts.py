@@ -5,7 +5,7 @@ a footnote giving the partial value), a slice of a benchmark (‡), rebuilt pair
 over fewer than :data:`~j1eval.report.tables.MIN_PAIRS` pairs (¶). The layout follows the J1
 version quoted (``--with-paper v1``, the default, or ``v3``): v1 Table 2 splits PPE into
 preference and correctness, v3 Table 2 has one PPE column; the bias rows are v1 Table 5 or v3
-Table 8. The published rows (:mod:`j1eval.paper_data`) follow the measured ones, labelled with
+Table 8. The published rows (:mod:`j1eval.report.paper_data`) follow the measured ones, labelled with
 their source ("J1 v1, Table 2").
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from j1eval import paper
+from j1eval.report import paper
 from j1eval.report.runs import BENCH_ORDER, BenchRun, JudgeRuns, Report, bench_title
 from j1eval.report.tables import (
     DAGGER,
@@ -268,7 +268,7 @@ def _ppe_parts(br: BenchRun) -> dict[str, dict[str, Any]]:
     out = {}
     pref = br.table[br.table["group"] == "preference"].reset_index(drop=True)
     if len(pref):
-        from j1eval.metrics import compute_figures
+        from j1eval.score.metrics import compute_figures
 
         out["preference"] = compute_figures(pref, None, seed=br.seed)
     corr = br.table[br.table["group"] == "correctness"].reset_index(drop=True)

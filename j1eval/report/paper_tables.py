@@ -16,9 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from j1eval import paper
-from j1eval.paper_data import FORMAT_ROWS as FORMAT_ROWS_V1
-from j1eval.paper_data import PPE_SETS, REWARDBENCH_SECTIONS
+from j1eval.report import paper
 from j1eval.report.layouts import (
     LAYOUTS,
     figure_cell,
@@ -26,6 +24,8 @@ from j1eval.report.layouts import (
     judge_cells,
     quoted_cell,
 )
+from j1eval.report.paper_data import FORMAT_ROWS as FORMAT_ROWS_V1
+from j1eval.report.paper_data import PPE_SETS, REWARDBENCH_SECTIONS
 from j1eval.report.runs import BenchRun, Report
 from j1eval.report.tables import MIN_PAIRS, NOT_RUN, SMALL, Cell, Row, Table, dedupe
 

@@ -15,7 +15,7 @@ Every plot reads the runs' figures (``results.json``) and per-pair tables (``pai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +53,13 @@ def _colors(names: Sequence[str]) -> dict[str, Any]:
     return {name: cmap(i % 10) for i, name in enumerate(names)}
 
 
-def _save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
+#: Where a drawn figure goes: ``save(figure, out_dir, stem)`` returns the files written (none when the
+#: caller keeps the image in memory, as the dashboard does). It closes the figure.
+Save = Callable[[Any, Path, str], list[Path]]
+
+
+def save_files(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
+    """The report's way: ``stem``.png and ``stem``.pdf in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.pdf"]
     fig.savefig(paths[0], dpi=150, bbox_inches="tight")
@@ -88,7 +94,7 @@ def _value_labels(ax: plt.Axes, x: Sequence[float], y: Sequence[float], above: S
         ax.text(xi, min(yi + hi + 1.5, 104), f"{yi:.0f}", ha="center", va="bottom", fontsize=8)
 
 
-def plot_accuracy(report: Report, out_dir: Path) -> list[Path]:
+def plot_accuracy(report: Report, out_dir: Path, save: Save = save_files) -> list[Path]:
     """Grouped bars: acc (a,b), acc (b,a), consistent accuracy; a panel per benchmark, a bar per judge."""
     benches = report.benches()
     metrics = (("acc_ab", "(a,b)"), ("acc_ba", "(b,a)"), ("acc_consistent", "consistent"))
@@ -122,10 +128,10 @@ def plot_accuracy(report: Report, out_dir: Path) -> list[Path]:
         handles = [plt.Rectangle((0, 0), 1, 1, color=colors[n]) for n in judges]
         _legend_below(fig, handles, judges)
         fig.tight_layout(rect=(0, 0.08, 1, 1))
-        return _save(fig, out_dir, "accuracy_by_order")
+        return save(fig, out_dir, "accuracy_by_order")
 
 
-def plot_slot_rate(report: Report, out_dir: Path) -> list[Path]:
+def plot_slot_rate(report: Report, out_dir: Path, save: Save = save_files) -> list[Path]:
     """Slot-A share of decisive verdicts per benchmark and judge, with 95% intervals and a 50% line."""
     benches = report.benches()
     judges = [j.name for j in report.judges]
@@ -161,7 +167,7 @@ def plot_slot_rate(report: Report, out_dir: Path) -> list[Path]:
         ax.set_axisbelow(True)
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         fig.tight_layout()
-        return _save(fig, out_dir, "slot_a_rate")
+        return save(fig, out_dir, "slot_a_rate")
 
 
 def _picked(verdict: pd.Series, order: str) -> np.ndarray:
@@ -211,7 +217,7 @@ def _chars(x: float) -> str:
     return f"{x / 1000:.1f}k" if x >= 1000 else f"{x:.0f}"
 
 
-def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[str]]:
+def plot_length_bias(report: Report, out_dir: Path, save: Save = save_files) -> tuple[list[Path], list[str]]:
     """Flip rate and longer-response picks against |len(response_1) - len(response_2)|, binned by quantiles."""
     notes: list[str] = []
     frames: dict[str, dict[str, pd.DataFrame]] = {}
@@ -276,7 +282,7 @@ def plot_length_bias(report: Report, out_dir: Path) -> tuple[list[Path], list[st
             color="0.3",
         )
         fig.tight_layout(rect=(0, 0.06, 1, 1))
-        return _save(fig, out_dir, "length_bias"), notes
+        return save(fig, out_dir, "length_bias"), notes
 
 
 def score_frame(br: BenchRun) -> pd.DataFrame | None:
@@ -298,7 +304,7 @@ def score_frame(br: BenchRun) -> pd.DataFrame | None:
     return pd.DataFrame({"diff": rows}) if rows else None
 
 
-def plot_score_diff(report: Report, out_dir: Path) -> tuple[list[Path], list[str]]:
+def plot_score_diff(report: Report, out_dir: Path, save: Save = save_files) -> tuple[list[Path], list[str]]:
     """Histogram of chosen-minus-rejected scores per benchmark, one outline per judge (score formats)."""
     data: dict[str, dict[str, pd.DataFrame]] = {}
     for bench in report.benches():
@@ -329,4 +335,4 @@ def plot_score_diff(report: Report, out_dir: Path) -> tuple[list[Path], list[str
         axes[0][0].set_ylabel("judgments")
         fig.suptitle("Score differences: right of 0 = the better response scored higher")
         fig.tight_layout()
-        return _save(fig, out_dir, "score_diff"), []
+        return save(fig, out_dir, "score_diff"), []

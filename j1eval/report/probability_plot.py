@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from j1eval.report.plots import STYLE, _save, plt
+from j1eval.report.plots import STYLE, Save, plt, save_files
 from j1eval.report.runs import bench_title
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def probability_panels(report: Report) -> list[BenchRun]:
     return out
 
 
-def plot_probability_by_order(report: Report, out_dir: Path) -> tuple[list[Path], list[str]]:
+def plot_probability_by_order(report: Report, out_dir: Path, save: Save = save_files) -> tuple[list[Path], list[str]]:
     """Histograms of P(picks response 1) under each order, one panel per (judge, benchmark)."""
     panels = probability_panels(report)
     if not panels:
@@ -75,4 +75,4 @@ def plot_probability_by_order(report: Report, out_dir: Path) -> tuple[list[Path]
         fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02))
         fig.suptitle("Position bias in probability\nP(picks response 1) by answer order; dashed lines: means")
         fig.tight_layout(rect=(0, 0.06, 1, 1))
-        return _save(fig, out_dir, "probability_by_order"), []
+        return save(fig, out_dir, "probability_by_order"), []

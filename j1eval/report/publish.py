@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from j1eval.errors import InputError, SetupError
-from j1eval.lock import LOCK_FILE, RunLock
+from j1eval.judging.lock import LOCK_FILE, RunLock
 from j1eval.safe_io import file_kind, os_reason
 
 T = TypeVar("T")

@@ -3,7 +3,7 @@
 Run directories are merged by judge (``manifest["judge"]``, with its format and SC@N when they
 are not the judge's own): one row per judge. The figures come from each run's ``results.json``;
 everything per pair (significance tests, RM-Bench cells, length bias, score and probability
-distributions) from the per-pair table the scorer wrote beside it (:mod:`j1eval.pairs_file`).
+distributions) from the per-pair table the scorer wrote beside it (:mod:`j1eval.store.pairs_file`).
 Nothing is scored again and no benchmark data is read.
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 import pandas as pd
 
 from j1eval import escape
-from j1eval.checks import check_results
 from j1eval.errors import InputError
-from j1eval.pairs_file import PAIRS_FILE, read_pairs
+from j1eval.judging.checks import check_results
 from j1eval.safe_io import read_json_object
-from j1eval.store import JUDGMENTS_FILE, RESULTS_FILE, read_manifest
+from j1eval.store.judgments import JUDGMENTS_FILE, RESULTS_FILE, read_manifest
+from j1eval.store.pairs_file import PAIRS_FILE, read_pairs
 
 #: Benchmarks in the paper's column order; unknown ones follow, sorted.
 BENCH_ORDER = ("ppe", "rewardbench", "judgebench", "rmbench", "followbencheval")
@@ -61,7 +61,7 @@ class BenchRun:
     bench: str
     run: RunDir
     results: dict[str, Any]
-    table: pd.DataFrame | None = None  # the run's rows of pairs.parquet (j1eval.pairs_file)
+    table: pd.DataFrame | None = None  # the run's rows of pairs.parquet (j1eval.store.pairs_file)
     benchmark: Any = None  # the registered Benchmark (None for an unknown name)
 
     @property
@@ -104,7 +104,7 @@ class JudgeRuns:
     name: str
     benches: dict[str, BenchRun] = field(default_factory=dict)
     runs: list[RunDir] = field(default_factory=list)
-    #: 4-way runs of best-of-4 benchmarks (j1eval.kway): their own figures (results.json alone).
+    #: 4-way runs of best-of-4 benchmarks (j1eval.score.kway): their own figures (results.json alone).
     kway: dict[str, BenchRun] = field(default_factory=dict)
 
 
@@ -173,7 +173,7 @@ def _read_tables(path: Path, manifest: Mapping[str, Any], results: Mapping[str, 
 
 
 def is_kway(results: Mapping[str, Any]) -> bool:
-    """Whether a benchmark's results come from a 4-way run (j1eval.kway)."""
+    """Whether a benchmark's results come from a 4-way run (j1eval.score.kway)."""
     return isinstance(results, Mapping) and results.get("protocol") == "k-way"
 
 
@@ -220,7 +220,7 @@ def _row_name(manifest: Mapping[str, Any], path: Path) -> str:
 
 def paper_version(with_paper: bool | str | None) -> str | None:
     """``--with-paper`` as a version: True (the bare flag) is v1, a false value none, else v1 or v3."""
-    from j1eval.paper_data import VERSIONS
+    from j1eval.report.paper_data import VERSIONS
 
     if with_paper is True:
         return "v1"

@@ -1,7 +1,7 @@
 """Test-time scaling from one run's samples: SC@k / Mean-Score@k for k = 1, 2, 4, ..., N, a table and a plot.
 
 A run made with ``--samples N`` (N > 1) stores N judgments per (pair, order). For each k,
-:func:`j1eval.scaling.scaling_curve` combines k of them (majority verdict, SC@k; or, in a score
+:func:`j1eval.score.scaling.scaling_curve` combines k of them (majority verdict, SC@k; or, in a score
 format, the higher mean score, Mean-Score@k) and averages each figure over seeded subsets of the
 sample ids. The per-sample verdicts are in the run's ``judgments.jsonl`` (``pairs.parquet`` keeps
 the combined verdict only), which is read for this table alone; the pairs' subsets, labels and
@@ -14,12 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from j1eval import paper
+from j1eval.report import paper
 from j1eval.report.runs import BenchRun, Report, bench_title
 from j1eval.report.tables import MIN_PAIRS, NOT_RUN, SMALL, Cell, Row, Table, dedupe, small_mark
 
 if TYPE_CHECKING:
-    from j1eval.scaling import ScalingPoint
+    from j1eval.score.scaling import ScalingPoint
 
 #: (column title, figure key); "PPE-Correctness" only for PPE runs.
 SCALING_COLUMNS = (
@@ -59,9 +59,9 @@ def curve(br: BenchRun) -> list[ScalingPoint]:
     cached = getattr(br, "_scaling", None)
     if cached is not None:
         return cached
-    from j1eval.scaling import SCALING_FIGURES, scaling_curve
-    from j1eval.scoring import read_judgments
-    from j1eval.store import JUDGMENTS_FILE
+    from j1eval.score.scaling import SCALING_FIGURES, scaling_curve
+    from j1eval.store.judgments import JUDGMENTS_FILE
+    from j1eval.store.records import read_judgments
     from j1eval.types import Pair
 
     table = br.table
@@ -149,7 +149,7 @@ def plot_scaling(report: Report, out_dir: Path) -> tuple[list[Path], list[str]]:
         return [], ["test_time_scaling plot skipped: no run with --samples above 1"]
     import matplotlib.pyplot as plt
 
-    from j1eval.report.plots import STYLE, _colors, _save
+    from j1eval.report.plots import STYLE, _colors, save_files
 
     labels = [f"{br.judge} / {bench_title(br.bench)}" for br in runs]
     colors = _colors(labels)
@@ -185,4 +185,4 @@ def plot_scaling(report: Report, out_dir: Path) -> tuple[list[Path], list[str]]:
         axes[0].legend(loc="best", frameon=False)
         fig.suptitle("Test-time scaling from one run's samples (SC@k / Mean-Score@k; band: ±1 s.d. over subsets)")
         fig.tight_layout()
-        return _save(fig, out_dir, "test_time_scaling"), []
+        return save_files(fig, out_dir, "test_time_scaling"), []

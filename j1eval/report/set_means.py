@@ -2,7 +2,7 @@
 
 J1 averages PPE Correctness over its five sets (MMLU-Pro, MATH, GPQA, MBPP-Plus, IFEval), in the
 main table and in the position-bias table alike: a set of 500 pairs weighs as much as one of
-5,000. :func:`set_mean_figures` does that for every figure of :func:`j1eval.metrics.generic_figures`
+5,000. :func:`set_mean_figures` does that for every figure of :func:`j1eval.score.metrics.generic_figures`
 (accuracy in each order, consistent accuracy, flip rate, ...), with the scorer's bootstrap over
 pairs for its interval. A set with no pair makes every figure incomplete (``None``, with
 ``<name>_partial`` and ``missing``), as the scorer does.
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from j1eval import metrics
+from j1eval.score import metrics
 
 
 def set_mean_figures(

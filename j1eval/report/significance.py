@@ -10,7 +10,7 @@ import itertools
 
 from j1eval.report.runs import Report, bench_title
 from j1eval.report.tables import MIN_PAIRS, NOT_RUN, SMALL, Cell, Row, Table, dedupe, small_mark
-from j1eval.stats import BinomialResult, McNemarResult, format_p, mcnemar, pair_correctness, slot_preference
+from j1eval.score.stats import BinomialResult, McNemarResult, format_p, mcnemar, pair_correctness, slot_preference
 
 
 def stats_tables(report: Report) -> tuple[Table, Table, list[str]]:

@@ -15,7 +15,7 @@ from typing import Any
 from j1eval.build.generate import BackendPool, Step
 from j1eval.build.generate import Generator as _Generator
 from j1eval.judges import JudgeSpec
-from j1eval.store import MANIFEST_FILE, read_manifest
+from j1eval.store.judgments import MANIFEST_FILE, read_manifest
 
 GENERATIONS_DIR = "generations"
 

@@ -3,9 +3,9 @@
 A run with ``--samples N`` stores N judgments per (pair, order). For each k, this module
 takes subsets of k sample ids (every subset when there are few, else seeded random ones),
 combines each (pair, order)'s samples in the subset with the project's own rule
-(:func:`j1eval.samples.aggregate_samples`: majority verdict for SC@k, higher mean score for
+(:func:`j1eval.score.samples.aggregate_samples`: majority verdict for SC@k, higher mean score for
 Mean-Score@k, with its tie and failure rules), scores the result with
-:func:`j1eval.metrics.pair_table` and :func:`j1eval.metrics.compute_figures`, and averages each
+:func:`j1eval.score.metrics.pair_table` and :func:`j1eval.score.metrics.compute_figures`, and averages each
 figure over the subsets. The same subset of sample ids is used for every (pair, order), as if
 the run had been made with k samples.
 
@@ -26,8 +26,8 @@ from typing import Any
 import pandas as pd
 
 from j1eval.benchmarks.base import Benchmark
-from j1eval.metrics import compute_figures, pair_table
-from j1eval.samples import aggregate_samples
+from j1eval.score.metrics import compute_figures, pair_table
+from j1eval.score.samples import aggregate_samples
 from j1eval.types import Pair
 
 #: The figures reported per k, where the scorer gives them.
@@ -88,7 +88,7 @@ def choose_subsets(sample_ids: Sequence[int], k: int, n_subsets: int, seed: int 
 
 def subset_verdicts(judgments: pd.DataFrame, subset: Iterable[int], use_scores: bool = False) -> pd.DataFrame:
     """One verdict per (pair_id, order) from the samples whose id is in ``subset``, by the
-    scorer's rule (:func:`j1eval.samples.aggregate_samples`), applied to a one-sample subset too.
+    scorer's rule (:func:`j1eval.score.samples.aggregate_samples`), applied to a one-sample subset too.
     (pair, order)s with no sample in the subset are left out."""
     part = judgments[judgments["sample"].isin(list(subset))].reset_index(drop=True)
     return aggregate_samples(part, use_scores=use_scores, combine_single=True)
@@ -108,7 +108,7 @@ def scaling_curve(
 ) -> list[ScalingPoint]:
     """SC@k (or Mean-Score@k with ``use_scores``) for each k, from one run's samples.
 
-    ``judgments``: a judgments frame as :func:`j1eval.scoring.read_judgments` gives it (columns
+    ``judgments``: a judgments frame as :func:`j1eval.store.records.read_judgments` gives it (columns
     ``pair_id``, ``order``, ``sample``, ``verdict``, ``failure``, optional ``score_a``,
     ``score_b``, ``p_a``). ``seed`` is the run's seed (J1's single order per pair);
     ``subset_seed`` seeds the choice of sample subsets. Bootstrap intervals are not computed.

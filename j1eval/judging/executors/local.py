@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from j1eval.backends import Backend, get_backend_class
-from j1eval.executors import ExecutorConfig, executor
 from j1eval.judges import JudgeSpec
+from j1eval.judging.executors import ExecutorConfig, executor
 
 
 @executor("local")

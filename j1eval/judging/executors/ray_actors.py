@@ -3,7 +3,7 @@
 Each replica is a Ray actor holding one j1eval backend (any: baseline, hf, vllm, openai),
 built on its node from the judge's backend name, model and options. The driver (the
 ``j1eval run`` process) keeps the store, the lock and the manifest: :class:`RayReplicas` is a
-:class:`~j1eval.backends.Backend`, so :func:`j1eval.generation.generate` drives it exactly as it
+:class:`~j1eval.backends.Backend`, so :func:`j1eval.judging.generation.generate` drives it exactly as it
 drives a local backend, and each bundle's judgments are written as soon as it comes back.
 A bundle holds whole pairs, so both orders of a pair (and both slots of a pointwise pair) go
 to the same replica and share its prefix cache. Ray's :class:`ray.util.ActorPool` hands the
@@ -26,8 +26,8 @@ from typing import Any
 
 from j1eval.backends import Backend, Request, get_backend_class
 from j1eval.errors import InputError, J1EvalError, SetupError, one_line
-from j1eval.executors import ExecutorConfig, executor
 from j1eval.judges import JudgeSpec
+from j1eval.judging.executors import ExecutorConfig, executor
 from j1eval.types import Completion, Sampling
 
 INSTALL_HINT = "pip install 'j1eval[ray]'"

@@ -1,11 +1,8 @@
-"""k-way judgments: one prompt's k responses ranked at once, the correct one moved through every slot.
+"""k-way figures: one prompt's k responses ranked at once, the correct one moved through every slot.
 
-A best-of-k benchmark (``Benchmark.kway = k``; RewardBench 2: the chosen response and three
-rejected) is judged by a k-way format as *items*, one per prompt, in ``k`` cyclic *rotations*
-named ``r0`` ... ``r{k-1}``: they take the place of a pair's two orders in jobs, the store and
-the scorer. The item's base sequence is the chosen response, then the rejected ones in a seeded
-order (``ROTATION_RULE``); rotation ``r`` shows in slot ``s`` the base response ``(s - r) mod k``,
-so the correct response sits in slot ``r`` and every response visits every slot once.
+Items and their rotations (which response each slot shows) are defined in :mod:`j1eval.orders`;
+here each judged item becomes a row (``item_table``) and the rows become figures: accuracy per
+slot, in all rotations, rotation changes, slot preference against uniform, and probability shift.
 
 Verdicts name a slot letter (``A``-``D``); ``p_a`` is P(slot A), and the four slots'
 probabilities, where the judge gave them, travel as ``probs`` ({letter: probability}).
@@ -13,7 +10,6 @@ probabilities, where the judge gave them, travel as ``probs`` ({letter: probabil
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -21,64 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from j1eval.errors import InputError
-from j1eval.metrics import N_BOOTSTRAP, Figure, Ratio, _evaluate, poisson_weights
+from j1eval.orders import LETTERS, ROTATION_RULE, ROTATIONS, K, kway_items, single_rotation
+from j1eval.score.figures import Figure, Ratio
+from j1eval.score.metrics import N_BOOTSTRAP, _evaluate, poisson_weights
 from j1eval.types import Pair
 
-K = 4
-LETTERS = ("A", "B", "C", "D")
-ROTATIONS = tuple(f"r{r}" for r in range(K))
-ROTATION_RULE = (
-    "base = [chosen] + rejected sorted by sha256(f'{seed}:{prompt_id}:{j}'); rotation r shows base[(s - r) % 4] "
-    "in slot s (the chosen response in slot r); --order single: rotation int(sha256(f'{seed}:{prompt_id}'), 16) % 4"
-)
 #: Why the official overall is null for a k-way run.
 TIES_REASON = "Ties is scored from one score per response (official rule); a 4-way ranking gives verdicts only"
-
-
-def is_rotation(order: object) -> bool:
-    return isinstance(order, str) and order in ROTATIONS
-
-
-def rotation_index(order: str) -> int:
-    return ROTATIONS.index(order)
-
-
-def slots(item: Pair, order: str) -> list[str]:
-    """The responses shown in slots A-D under rotation ``order``."""
-    base, r = item.meta["responses"], rotation_index(order)
-    return [base[(s - r) % K] for s in range(K)]
-
-
-def single_rotation(item_id: str, seed: int) -> str:
-    """The one seeded rotation of an item (``--order single``)."""
-    return ROTATIONS[int(hashlib.sha256(f"{seed}:{item_id}".encode()).hexdigest(), 16) % K]
-
-
-def rotations_for(item_id: str, mode: str, seed: int) -> tuple[str, ...]:
-    if mode == "both":
-        return ROTATIONS
-    if mode == "single":
-        return (single_rotation(item_id, seed),)
-    raise InputError(f"--order {mode}: a 4-way format judges rotations; use --order both (all 4) or single")
-
-
-def kway_items(pairs: Sequence[Pair], seed: int) -> list[Pair]:
-    """One item per prompt with a chosen and three rejected responses, its base sequence seeded.
-
-    Built from the pairs' ``meta`` (``prompt_id``, ``responses``, ``n_correct``); prompts with
-    several correct answers (Ties) are not best-of-k and are left out.
-    """
-    items: dict[str, Pair] = {}
-    for pair in pairs:
-        pid, responses = pair.meta.get("prompt_id"), pair.meta.get("responses")
-        if pid in items or responses is None or pair.meta.get("n_correct") != 1 or len(responses) != K:
-            continue
-        rejected = sorted(range(1, K), key=lambda j: hashlib.sha256(f"{seed}:{pid}:{j}".encode()).hexdigest())
-        base = (responses[0], *(responses[j] for j in rejected))
-        meta = {"prompt_id": pid, "responses": base, "base_order": [0, *rejected]}
-        items[pid] = Pair(pid, pair.bench, pair.subset, pair.prompt, base[0], base[1], 1, meta)
-    return list(items.values())
 
 
 def _majority(letters: list[Any]) -> Any:
@@ -245,7 +190,7 @@ def kway_figures(table: pd.DataFrame, ratios: dict[str, Ratio], evaluated: dict[
 
 
 def item_rows(bench: str, items: Sequence[Pair], table: pd.DataFrame) -> pd.DataFrame:
-    """A benchmark's rows of ``items.parquet`` (:mod:`j1eval.pairs_file`): its name, the item table, and
+    """A benchmark's rows of ``items.parquet`` (:mod:`j1eval.store.pairs_file`): its name, the item table, and
     ``base_0``-``base_3``, the item's seeded base order (indices into [chosen, *rejected])."""
     order = {it.pair_id: it.meta["base_order"] for it in items}
     rows = table.copy()

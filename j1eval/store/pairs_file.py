@@ -1,7 +1,7 @@
 """``pairs.parquet``: the scorer's per-pair table, kept beside ``results.json`` in a run directory.
 
 ``run`` and ``score --out`` write it from the very table the figures in ``results.json`` were
-computed from (:func:`j1eval.metrics.pair_table`, via :func:`j1eval.scoring.score_bench`): one
+computed from (:func:`j1eval.score.metrics.pair_table`, via :func:`j1eval.score.bench.score_bench`): one
 row per judged pair per benchmark (``bench`` column), with the pair's subset and label, each
 order's verdict, correctness, failure class and P(slot A), the single-order choice, the
 benchmark's own columns (section, domain, cell...), the responses' lengths in characters
@@ -9,7 +9,7 @@ benchmark's own columns (section, domain, cell...), the responses' lengths in ch
 (``score_a_ab``, ``score_b_ab``, ``score_a_ba``, ``score_b_ba``: lists in sample order).
 ``report`` reads it instead of scoring again or reloading benchmark data.
 
-A 4-way run (:mod:`j1eval.kway`) judges items, not pairs: its per-item table (one row per prompt:
+A 4-way run (:mod:`j1eval.score.kway`) judges items, not pairs: its per-item table (one row per prompt:
 per rotation the verdict, the base response picked, correctness, the official value and P(base
 response i); the item's seeded base order) goes to ``items.parquet`` beside it, written the same way.
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from j1eval.types import Pair
 
 PAIRS_FILE = "pairs.parquet"
-#: A 4-way run's per-item table (best-of-4 items in rotations, :mod:`j1eval.kway`), beside ``pairs.parquet``.
+#: A 4-way run's per-item table (best-of-4 items in rotations, :mod:`j1eval.score.kway`), beside ``pairs.parquet``.
 ITEMS_FILE = "items.parquet"
 ITEM_ID = "item_id"  # the column that marks a benchmark's rows as items
 _META_KEY = b"j1eval.columns"  # {bench: {column: dtype}}
@@ -88,7 +88,7 @@ def write_pairs(out_dir: Path, rows: Mapping[str, pd.DataFrame], *, keep_others:
 
     ``keep_others``: benchmarks already in the file and not in ``rows`` are kept (``score --out``,
     as for ``results.json``); otherwise the file holds exactly ``rows`` (``run``). A 4-way
-    benchmark's rows (its items: an ``item_id`` column, :func:`j1eval.kway.item_rows`) go to
+    benchmark's rows (its items: an ``item_id`` column, :func:`j1eval.score.kway.item_rows`) go to
     ``items.parquet`` beside it by the same rules, and a benchmark written to one file leaves the other.
     """
     out_dir = Path(out_dir)
@@ -198,7 +198,7 @@ def _read_file(
     return out
 
 
-#: Columns every benchmark's rows have (those of :func:`j1eval.metrics.pair_table` that reports read).
+#: Columns every benchmark's rows have (those of :func:`j1eval.score.metrics.pair_table` that reports read).
 BASE_COLUMNS = (
     "pair_id",
     "subset",
@@ -229,7 +229,7 @@ def _check_rows(rows: pd.DataFrame, bench: str, path: Path) -> None:
         raise InputError(f"{bench} rows: label must be 1 or 2", path=path)
 
 
-#: Columns every 4-way benchmark's rows have (:func:`j1eval.kway.item_rows`).
+#: Columns every 4-way benchmark's rows have (:func:`j1eval.score.kway.item_rows`).
 ITEM_COLUMNS = (ITEM_ID, "subset", *(f"{c}_r{r}" for r in range(4) for c in ("judged", "verdict", "picked")))
 
 

@@ -1,8 +1,8 @@
 """Run a judge on benchmarks under both answer orders, resumably.
 
-pairs -> (pair, order, sample) judgments (:mod:`j1eval.jobs`) -> unique prompts -> backend ->
-parse -> append to ``judgments.jsonl`` as each finishes (:mod:`j1eval.generation`) -> score ->
-``results.json``; ``manifest.json`` (:mod:`j1eval.manifest`) says how they were made.
+pairs -> (pair, order, sample) judgments (:mod:`j1eval.judging.jobs`) -> unique prompts -> backend ->
+parse -> append to ``judgments.jsonl`` as each finishes (:mod:`j1eval.judging.generation`) -> score ->
+``results.json``; ``manifest.json`` (:mod:`j1eval.judging.manifest`) says how they were made.
 
 Every judgment has a cache key built from the judge's identity (backend, model,
 format, sampling), the template hash, the benchmark, pair, order, sample and the
@@ -16,28 +16,28 @@ import re
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from j1eval.backends import BackendDied, get_backend_class
-from j1eval.benchmarks import Benchmark, BenchmarkData, get_benchmark, resolve_data_dir
-from j1eval.checks import check_bench_data, setup_differences
+from j1eval.benchmarks import get_benchmark, resolve_data_dir
 from j1eval.errors import InputError, SetupError
-from j1eval.executors import ExecutorConfig, open_backend
 from j1eval.formats import Format, get_format
-from j1eval.generation import generate
-from j1eval.jobs import ORDER_MODES, ORDER_RULE, SAMPLE_RULE, Job, expand_benches, make_jobs, orders_for, select_pairs
 from j1eval.judges import JudgeSpec, resolve_judge
-from j1eval.lock import RunLock, read_only
-from j1eval.manifest import build_manifest, now
-from j1eval.metrics import N_BOOTSTRAP
-from j1eval.pairs_file import write_pairs
-from j1eval.reuse import fingerprint, reusable_results
-from j1eval.scoring import score_bench
-from j1eval.store import (
+from j1eval.judging.checks import check_bench_data, setup_differences
+from j1eval.judging.config import Loaded, RunConfig
+from j1eval.judging.executors import open_backend
+from j1eval.judging.generation import generate
+from j1eval.judging.jobs import expand_benches, make_jobs, select_pairs
+from j1eval.judging.lock import RunLock, read_only
+from j1eval.judging.manifest import build_manifest, now
+from j1eval.judging.reuse import fingerprint, reusable_results
+from j1eval.orders import ORDER_RULE
+from j1eval.score.bench import score_bench
+from j1eval.store.judgments import (
     BACKEND_ERROR,
     JUDGMENTS_FILE,
     MANIFEST_FILE,
@@ -46,30 +46,11 @@ from j1eval.store import (
     read_manifest,
     write_json,
 )
-from j1eval.stored import read_stored
-from j1eval.types import Pair
+from j1eval.store.pairs_file import write_pairs
+from j1eval.store.records import SCORING_COLUMNS
+from j1eval.store.stored import read_stored
 
-#: What the scorer reads of each judgment.
-SCORING_COLUMNS = ["pair_id", "order", "sample", "verdict", "failure", "score_a", "score_b", "p_a"]
-
-#: Each benchmark of a run: (benchmark, its data, the pairs this run covers).
-Loaded = dict[str, tuple[Benchmark, BenchmarkData, list[Pair]]]
-
-__all__ = [
-    "ORDER_MODES",
-    "ORDER_RULE",
-    "SAMPLE_RULE",
-    "Job",
-    "RunConfig",
-    "RunInterrupted",
-    "RunOutcome",
-    "default_out_dir",
-    "expand_benches",
-    "judgments_frame",
-    "orders_for",
-    "run",
-    "select_pairs",
-]
+__all__ = ["RunInterrupted", "RunOutcome", "default_out_dir", "run"]
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -78,31 +59,6 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, path: Path, kept: int, total: int, command: Sequence[str]) -> None:
         super().__init__(f"{kept} of {total} judgments are kept in {path}; resume with: {shlex.join(command)}")
         self.path, self.kept, self.total = path, kept, total
-
-
-@dataclass
-class RunConfig:
-    """What ``python -m j1eval run`` does; every field has a CLI flag."""
-
-    judge: str
-    benches: Sequence[str]
-    out: Path | None = None
-    data_dir: Path | None = None
-    limit: int | None = None
-    sample: int | None = None  # a seeded sample of N pairs per benchmark, drawn across all its subsets
-    seed: int = 0
-    order: str = "both"
-    samples: int = 1
-    format: str | None = None
-    model: str | None = None
-    max_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # operational: where prompts are judged
-    progress: bool = True
-    n_boot: int = N_BOOTSTRAP
-    command: list[str] | None = None
 
 
 @dataclass
@@ -124,17 +80,7 @@ def default_out_dir(judge: str, benches: Sequence[str]) -> Path:
 
 def run(config: RunConfig) -> RunOutcome:
     """Run (or resume) a judge on benchmarks and write ``results.json``."""
-    if config.samples < 1:
-        raise InputError(f"--samples must be at least 1, got {config.samples}")
-    if config.limit is not None and config.limit < 1:
-        raise InputError(f"--limit must be at least 1, got {config.limit}")
-    if config.sample is not None and config.sample < 1:
-        raise InputError(f"--sample must be at least 1, got {config.sample}")
-    if config.sample is not None and config.limit is not None:
-        raise InputError("--limit and --sample pick pairs in different ways: give one of them")
-    if config.order not in ORDER_MODES:
-        raise InputError(f"--order must be one of {', '.join(ORDER_MODES)}, got {config.order!r}")
-    config.executor.check()  # executor flags are checked before any data or model loads
+    config.check()
     bench_names = expand_benches(config.benches)
     temperature = config.temperature
     if config.samples > 1 and temperature is None:
@@ -213,7 +159,7 @@ def _run_locked(
         # The manifest is first written once the backend is up: a judge that fails to start
         # (no model, no server) leaves no claim on the directory.
         if pending:
-            backend = open_backend(spec, config.executor)  # local, or replicas on Ray (j1eval.executors)
+            backend = open_backend(spec, config.executor)  # local, or replicas on Ray (j1eval.judging.executors)
             try:
                 revision = backend.model_revision
                 old_revision = (previous or {}).get("model_revision")
@@ -276,7 +222,7 @@ def _run_locked(
 def _reuse(
     out_dir: Path, previous: dict[str, Any], config: RunConfig, results: dict[str, Any], without_p_a: int
 ) -> RunOutcome:
-    """The outcome of a rerun that found every judgment stored and nothing changed (j1eval.reuse)."""
+    """The outcome of a rerun that found every judgment stored and nothing changed (j1eval.judging.reuse)."""
     manifest = dict(previous)
     total = int(previous.get("counts", {}).get("judgments", 0))
     manifest["command"] = config.command or sys.argv
@@ -287,26 +233,6 @@ def _reuse(
     if not read_only(out_dir):  # a read-only copy of a finished run: its results, nothing recorded
         write_json(out_dir / MANIFEST_FILE, manifest)
     return RunOutcome(out_dir, results, 0, total, n_without_p_a=without_p_a)
-
-
-def judgments_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The scorer's input from stored judgment rows."""
-    rows = []
-    for rec in records:
-        scores = rec.get("scores") or {}
-        rows.append(
-            {
-                "pair_id": rec["pair_id"],
-                "order": rec["order"],
-                "sample": rec.get("sample", 0),
-                "verdict": rec.get("verdict"),
-                "failure": rec.get("failure") or (None if rec.get("verdict") else "no_verdict"),
-                "score_a": scores.get("A"),
-                "score_b": scores.get("B"),
-                "p_a": rec.get("p_a"),
-            }
-        )
-    return pd.DataFrame(rows, columns=SCORING_COLUMNS)
 
 
 def _score(

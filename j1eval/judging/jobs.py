@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from j1eval.backends import Request
-from j1eval.benchmarks import BENCHMARKS, standard_benchmarks
+from j1eval.benchmarks import BENCHMARKS, single_order_rule, standard_benchmarks
 from j1eval.errors import InputError
 from j1eval.formats import Format
-from j1eval.kway import kway_items, rotations_for
-from j1eval.metrics import single_order
-from j1eval.types import ORDERS, Order, Pair
+from j1eval.orders import kway_items, orders_for, rotations_for
+from j1eval.types import Order, Pair
 
-ORDER_RULE = "single order = 'ab' if sha256(f'{seed}:{pair_id}')[0] is even, else 'ba'; ppe: 'ab' (the file's order)"
-ORDER_MODES = ("both", "single", "ab", "ba")
 SAMPLE_RULE = "the N pairs with the smallest sha256(f'sample:{seed}:{pair_id}'), kept in the benchmark's order"
 
 
@@ -70,17 +67,6 @@ def select_pairs(pairs: Sequence[Pair], limit: int | None, sample: int | None, s
     return list(pairs)
 
 
-def orders_for(pair_id: str, mode: str, seed: int, rule: str = "seeded") -> tuple[Order, ...]:
-    """The orders judged for a pair; ``rule`` is the benchmark's ``single_order`` ("seeded" or "dataset")."""
-    if mode == "both":
-        return ORDERS
-    if mode == "single":
-        return ("ab",) if rule == "dataset" else (single_order(pair_id, seed),)
-    if mode in ORDERS:
-        return (mode,)  # type: ignore[return-value]
-    raise InputError(f"--order must be one of {', '.join(ORDER_MODES)}, got {mode!r}")
-
-
 def make_jobs(
     pairs_by_bench: Mapping[str, Sequence[Pair]],
     fmt: Format,
@@ -94,12 +80,11 @@ def make_jobs(
     ident = json.dumps(identity, sort_keys=True)
     jobs: list[Job] = []
     prompts_by_hash: dict[str, Request] = {}
-    k = getattr(fmt, "k", 2)  # a k-way format judges items in rotations (j1eval.kway), not pairs in orders
+    k = getattr(fmt, "k", 2)  # a k-way format judges items in rotations (j1eval.score.kway), not pairs in orders
     for name, pairs in pairs_by_bench.items():
-        bench_cls = BENCHMARKS.get(name) if name in BENCHMARKS.names() else None
-        rule = getattr(bench_cls, "single_order", "seeded")
+        rule = single_order_rule(name)
         if k > 2:
-            if getattr(bench_cls, "kway", None) != k:
+            if getattr(BENCHMARKS.get(name) if name in BENCHMARKS.names() else None, "kway", None) != k:
                 raise InputError(f"--format {fmt.name} ranks {k} responses: benchmark {name!r} is not best-of-{k}")
             pairs = kway_items(pairs, seed)
         for pair in pairs:

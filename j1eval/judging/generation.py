@@ -13,9 +13,9 @@ from typing import Any
 
 from j1eval.backends import Backend, Request
 from j1eval.formats import Format
-from j1eval.jobs import Job
 from j1eval.judges import JudgeSpec
-from j1eval.store import JudgmentStore
+from j1eval.judging.jobs import Job
+from j1eval.store.judgments import JudgmentStore
 from j1eval.types import Completion, Parsed
 
 

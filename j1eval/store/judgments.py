@@ -73,8 +73,8 @@ class JudgmentStore:
 
     def _done_keys(self) -> set[str]:
         """Keys whose latest line is not a backend failure: column-wise when the file reads so
-        (:mod:`j1eval.columnar`), else line by line (a partial tail, an odd line)."""
-        from j1eval.columnar import read_rows
+        (:mod:`j1eval.store.columnar`), else line by line (a partial tail, an odd line)."""
+        from j1eval.store.columnar import read_rows
 
         frame = read_rows(self.path)
         if frame is not None and frame["key"].notna().all():
@@ -168,7 +168,7 @@ def failed_at_backend(rec: Mapping[str, Any]) -> bool:
 
 def read_manifest(run_dir: Path) -> dict[str, Any] | None:
     """A run directory's manifest (None when it has none); an InputError naming the field when it is malformed."""
-    from j1eval.checks import check_manifest
+    from j1eval.judging.checks import check_manifest
 
     path = run_dir / MANIFEST_FILE
     if not path.exists():

@@ -26,6 +26,9 @@ _CF_EPS = 1e-16
 _CF_TINY = 1e-300
 _CF_MAX_TERMS = 100_000
 
+#: Bootstrap resamples for the intervals of weighted or grouped figures (plain shares are exact).
+N_BOOTSTRAP = 1000
+
 
 @dataclass(frozen=True)
 class Interval:

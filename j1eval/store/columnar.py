@@ -1,7 +1,7 @@
 """Reading a judgments file column-wise (pyarrow), with every check of the line-by-line reader.
 
 :func:`read_rows` gives the same scoring rows as validating each line with
-``j1eval.scoring.validate_row``, or ``None`` when it cannot certify the file that way: then the
+``j1eval.store.records.validate_row``, or ``None`` when it cannot certify the file that way: then the
 caller reads line by line, which names the first bad line and field. So a file is either
 accepted with exactly the rows the exact reader would give, or read by the exact reader;
 no check is skipped, only done on whole columns at once.

@@ -14,16 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from j1eval.columnar import read_rows
 from j1eval.errors import InputError
 from j1eval.safe_io import iter_jsonl, parse_json
-from j1eval.scoring import latest_rows, validate_row
-from j1eval.store import BACKEND_ERROR
+from j1eval.store.columnar import read_rows
+from j1eval.store.judgments import BACKEND_ERROR
+from j1eval.store.records import SCORING_COLUMNS, latest_rows, validate_row
 
 
 @dataclass
 class StoredJudgments:
-    """The scoring rows of one run (columns of :func:`j1eval.scoring.validate_row`, plus ``bench``, ``key``)."""
+    """The scoring rows of one run (columns of :func:`j1eval.store.records.validate_row`, plus ``bench``, ``key``)."""
 
     path: Path
     frame: pd.DataFrame
@@ -71,7 +71,7 @@ def _read_exactly(path: Path, wanted: Collection[str], benches: Collection[str])
             if not isinstance(rec.get("bench"), str) or rec["bench"] not in benches:
                 raise InputError(f"must name one of this run's benchmarks, got {rec.get('bench')!r}", **where)
             rows.append({**row, "bench": rec["bench"]})
-    columns = ["pair_id", "order", "sample", "verdict", "failure", "score_a", "score_b", "p_a", "line", "key", "bench"]
-    if any("probs" in row for row in rows):  # 4-way judgments' slot probabilities (j1eval.kway)
+    columns = [*SCORING_COLUMNS, "line", "key", "bench"]
+    if any("probs" in row for row in rows):  # 4-way judgments' slot probabilities (j1eval.score.kway)
         columns.append("probs")
     return pd.DataFrame(rows, columns=columns)

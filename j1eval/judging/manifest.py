@@ -7,15 +7,14 @@ import platform
 import sys
 from datetime import UTC, datetime
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from j1eval.formats import Format
-from j1eval.jobs import ORDER_RULE, SAMPLE_RULE
 from j1eval.judges import JudgeSpec
+from j1eval.judging.config import Loaded, RunConfig
+from j1eval.judging.jobs import SAMPLE_RULE
+from j1eval.orders import ORDER_RULE
 from j1eval.secrets import redact_argv
-
-if TYPE_CHECKING:
-    from j1eval.runner import Loaded, RunConfig
 
 
 def now() -> str:

@@ -1,7 +1,7 @@
 """Where a run's prompts are judged: in this process (``local``) or on replicas over a Ray cluster (``ray``).
 
 An executor turns a judge into the :class:`~j1eval.backends.Backend` that
-:func:`j1eval.generation.generate` drives: ``local`` builds the judge's own backend here;
+:func:`j1eval.judging.generation.generate` drives: ``local`` builds the judge's own backend here;
 ``ray`` builds one backend per replica inside Ray actors and returns a backend that hands
 them bundles of whole pairs. Either way the run's store, lock and manifest stay in the
 driver, so resume and every figure are the same. Executor settings are operational: they
@@ -12,11 +12,12 @@ Adding an executor is one module plus one line in :data:`EXECUTORS`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from j1eval.backends import Backend
 from j1eval.errors import InputError
+from j1eval.flags import flag
 from j1eval.judges import JudgeSpec
 from j1eval.registry import Registry
 
@@ -27,8 +28,8 @@ Opener = Callable[[JudgeSpec, "ExecutorConfig"], Backend]
 EXECUTORS: Registry[Opener] = Registry(
     "executor",
     {
-        "local": "j1eval.executors.local",
-        "ray": "j1eval.executors.ray_actors",
+        "local": "j1eval.judging.executors.local",
+        "ray": "j1eval.judging.executors.ray_actors",
     },
 )
 
@@ -42,11 +43,20 @@ def executor(name: str) -> Callable[[Opener], Opener]:
 class ExecutorConfig:
     """How a run is spread out (``run --executor ... --ray-address ... --replicas ...``)."""
 
-    name: str = "local"
-    ray_address: str | None = None  # None: a cluster already joined, $RAY_ADDRESS, else a local one
-    replicas: int | None = None  # None: one per replica's worth of the cluster's GPUs, or 1
-    replica_cpus: float = 1.0
-    replica_gpus: float | None = None  # None: the judge's GPU need (vLLM: its TP size) on a GPU cluster, else 0
+    name: str = field(
+        default="local",
+        metadata=flag("ray: replicas of the judge on a Ray cluster", name="--executor", choices=["local", "ray"]),
+    )
+    ray_address: str | None = field(  # None: a cluster already joined, $RAY_ADDRESS, else a local one
+        default=None, metadata=flag("HOST:PORT of a Ray head (default: $RAY_ADDRESS, else local)")
+    )
+    replicas: int | None = field(  # None: one per replica's worth of the cluster's GPUs, or 1
+        default=None, metadata=flag("Ray replicas (default: one per GPU share, else 1)", type=int)
+    )
+    replica_cpus: float = field(default=1.0, metadata=flag("CPUs Ray reserves per replica", type=float))
+    replica_gpus: float | None = field(  # None: the judge's GPU need (vLLM: its TP size) on a GPU cluster, else 0
+        default=None, metadata=flag("GPUs per replica (default: the judge's need)", type=float)
+    )
     bundle_size: int | None = None  # requests per bundle; None: the backend's own, else sized from the run
 
     def check(self) -> ExecutorConfig:
@@ -65,14 +75,14 @@ class ExecutorConfig:
             ]
             if given:
                 raise InputError(f"{', '.join(given)}: only with --executor ray")
-        for flag, value, low in (
+        for option, value, low in (
             ("--replicas", self.replicas, 1),
             ("--replica-cpus", self.replica_cpus, 0),
             ("--replica-gpus", self.replica_gpus, 0),
             ("bundle_size", self.bundle_size, 1),
         ):
             if value is not None and value < low:
-                raise InputError(f"{flag} must be at least {low}, got {value}")
+                raise InputError(f"{option} must be at least {low}, got {value}")
         return self
 
     def describe(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""How a report quotes the J1 paper: its citation and source lines, over :mod:`j1eval.paper_data`.
+"""How a report quotes the J1 paper: its citation and source lines, over :mod:`j1eval.report.paper_data`.
 
 Every published number lives in one place, ``j1eval/paper_rows.csv``, read by
-:mod:`j1eval.paper_data`; this module writes none. It names the paper (:data:`CITATION`), each
+:mod:`j1eval.report.paper_data`; this module writes none. It names the paper (:data:`CITATION`), each
 version's address (:func:`url`), and the footnote a table gives its quoted rows (:func:`quote_note`).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from j1eval.paper_data import (
+from j1eval.report.paper_data import (
     BIAS_TABLE,
     MAIN_TABLE,
     REWARDBENCH_TABLE,

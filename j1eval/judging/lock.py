@@ -46,7 +46,8 @@ class RunLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             if self.run_dir.is_dir() and read_only(self.run_dir):
-                self.read_only = True  # a finished run is still read (j1eval.reuse); any write fails in one line
+                # A finished run is still read (j1eval.judging.reuse); any write fails in one line.
+                self.read_only = True
                 return self
             raise SetupError(f"cannot write to run directory {self.run_dir} ({exc.strerror or exc})") from None
         try:

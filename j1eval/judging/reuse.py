@@ -31,7 +31,7 @@ BENCH_FIELDS = ("source", "files", "notes", "missing", "n_pairs_total", "n_pairs
 @lru_cache(maxsize=1)
 def code_hash() -> str:
     """sha256 over j1eval's source files (path and bytes), so other code never reuses old figures."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the j1eval package (this file is j1eval/judging/reuse.py)
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
@@ -84,6 +84,6 @@ def reusable_results(
     if set(results) != set(manifest.get("benchmarks") or {}):
         return None
     kway = any(isinstance(r, Mapping) and r.get("protocol") == "k-way" for r in results.values())
-    if kway and not (out_dir / "items.parquet").is_file():  # a 4-way run's per-item table (j1eval.pairs_file)
+    if kway and not (out_dir / "items.parquet").is_file():  # a 4-way run's per-item table (j1eval.store.pairs_file)
         return None
     return results, int(stored.get("without_p_a", 0))

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from j1eval.intervals import clopper_pearson
-from j1eval.metrics import PROTOCOL_COLUMNS
+from j1eval.score.figures import PROTOCOL_COLUMNS
+from j1eval.score.intervals import clopper_pearson
 
 #: Relative tolerance when comparing binomial probabilities with the observed one (as scipy's binomtest).
 _RELATIVE_TOLERANCE = 1 + 1e-7

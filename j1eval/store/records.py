@@ -1,27 +1,28 @@
-"""Score verdicts: read a judgments file, combine samples, compute results.json.
+"""Judgment records into rows: the one decoder of ``judgments.jsonl``, whoever wrote it.
 
-This is how verdicts from any tool are scored: a JSONL file with ``pair_id``,
-``order`` ("ab"/"ba"), ``verdict`` ("A"/"B"/"tie"/null) and optional ``sample``,
-``failure``, ``scores``, ``p_a`` (the judge's probability of slot A) and ``bench``.
+A record has ``pair_id``, ``order`` ("ab"/"ba", or a 4-way rotation "r0"-"r3"), ``verdict``
+("A"/"B"/"tie"/null, or a slot letter) and optional ``sample``, ``failure``, ``scores``, ``p_a`` (the
+judge's probability of slot A), ``probs`` and ``bench``. Column-wise where every check passes that way
+(:mod:`j1eval.store.columnar`), else line by line, which names the first bad line and field: the same
+rows either way. Used by ``score``, by ``run``'s scoring of its store, and by the dashboard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from j1eval.benchmarks import Benchmark
-from j1eval.columnar import read_rows
 from j1eval.errors import InputError
-from j1eval.kway import LETTERS, ROTATIONS, is_rotation, score_kway
-from j1eval.metrics import N_BOOTSTRAP, compute_figures, pair_table, poisson_weights
-from j1eval.pairs_file import pair_rows
+from j1eval.orders import LETTERS, is_rotation
 from j1eval.safe_io import iter_jsonl
-from j1eval.samples import aggregate_samples, combine_samples  # noqa: F401 (re-exported: j1eval.scoring's API)
-from j1eval.types import FAILURE_CLASSES, ORDERS, VERDICTS, Pair
+from j1eval.store.columnar import read_rows
+from j1eval.types import FAILURE_CLASSES, ORDERS, VERDICTS
+
+#: What the scorer reads of each judgment (the columns of :func:`validate_row`'s rows it uses).
+SCORING_COLUMNS = ["pair_id", "order", "sample", "verdict", "failure", "score_a", "score_b", "p_a"]
 
 
 def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, bench: str | None = None) -> pd.DataFrame:
@@ -33,7 +34,7 @@ def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, benc
     """
     path = Path(path)
     known = set(pair_ids) if pair_ids is not None else None
-    # Column-wise when every check passes that way (j1eval.columnar), else line by line, which
+    # Column-wise when every check passes that way (j1eval.store.columnar), else line by line, which
     # names the first bad line and field: the same rows either way.
     frame = read_rows(path, known, bench)
     if frame is None:
@@ -60,7 +61,7 @@ def read_judgments(path: str | Path, pair_ids: Iterable[str] | None = None, benc
 
 def latest_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The last row of each ``key``, at the place of its first row (rows without a key all kept):
-    :func:`j1eval.store.latest_records` on a table."""
+    :func:`j1eval.store.judgments.latest_records` on a table."""
     if "key" not in frame.columns:
         return frame.reset_index(drop=True)
     key = frame["key"]
@@ -85,7 +86,7 @@ def validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[str
         raise InputError(f"must be a non-empty string, got {pair_id!r}", field="pair_id", **where)
     if known is not None and pair_id not in known:
         raise InputError(f"unknown pair id {pair_id!r} for this benchmark", field="pair_id", **where)
-    rotation = is_rotation(rec["order"])  # a 4-way judgment (j1eval.kway): slot letters A-D
+    rotation = is_rotation(rec["order"])  # a 4-way judgment (j1eval.score.kway): slot letters A-D
     if rec["order"] not in ORDERS and not rotation:
         msg = f"must be 'ab' or 'ba' (or a 4-way rotation r0-r3), got {rec['order']!r}"
         raise InputError(msg, field="order", **where)
@@ -119,7 +120,8 @@ def validate_row(rec: Mapping[str, Any], known: set[str] | None, where: dict[str
         "score_b": _score(scores, "B"),
         "p_a": None if p_a is None else float(p_a),
         "line": int(str(where["record"]).split()[-1]),
-        **({"key": rec["key"]} if isinstance(rec.get("key"), str) else {}),  # a run's cache key (j1eval.store)
+        # a run's cache key (j1eval.store.judgments)
+        **({"key": rec["key"]} if isinstance(rec.get("key"), str) else {}),
         **({"probs": _slot_probs(rec, where)} if rotation and _has_probs(rec) else {}),
     }
 
@@ -146,68 +148,10 @@ def _score(scores: Mapping[str, Any] | None, slot: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def score_bench(
-    benchmark: Benchmark,
-    pairs: Sequence[Pair],
-    judgments: pd.DataFrame,
-    *,
-    seed: int = 0,
-    use_scores: bool = False,
-    n_boot: int = N_BOOTSTRAP,
-    missing_parts: Sequence[str] = (),
-    rows: dict[str, pd.DataFrame] | None = None,
-) -> dict[str, Any]:
-    """``{"overall": {...}, "subsets": {name: {...}}}`` for one benchmark.
-
-    ``missing_parts`` are parts of the benchmark whose data is absent (e.g. RM-Bench
-    math); they are listed under ``missing`` so that no reader takes the figures
-    for the whole benchmark.
-    """
-    rotations = judgments["order"].isin(ROTATIONS)
-    if rotations.any():  # a 4-way run: items in rotations, scored by j1eval.kway (rows for items.parquet)
-        if not rotations.all() or not getattr(benchmark, "kway", None):
-            raise InputError(f"{benchmark.name}: 4-way rotations (r0-r3) need a best-of-4 benchmark, alone in the file")
-        return score_kway(benchmark, pairs, judgments, seed=seed, n_boot=n_boot, rows=rows)
-    verdicts = aggregate_samples(judgments, use_scores=use_scores)
-    table = pair_table(pairs, verdicts, benchmark, seed=seed)
-    prepare = getattr(benchmark, "prepare_table", None)  # per-pair columns from the judgments (RewardBench 2's scores)
-    if prepare is not None:
-        table = prepare(table, judgments)
-    if rows is not None:  # ``rows[bench]``: this table as pairs.parquet keeps it (j1eval.pairs_file)
-        rows[benchmark.name] = pair_rows(benchmark, pairs, judgments, table)
-    # One bootstrap draw per pair serves the benchmark and each subset (a subset's resample is the
-    # benchmark's restricted to its pairs): drawn once, not once per subset.
-    weights = poisson_weights(len(table), n_boot, seed) if n_boot > 0 and len(table) else None
-    overall = compute_figures(table, benchmark, n_boot=n_boot, seed=seed, weights=weights)
-    if missing_parts:
-        overall["missing"] = sorted(set(overall.get("missing", [])) | set(missing_parts))
-    subsets = {
-        name: compute_figures(
-            table.iloc[rows].reset_index(drop=True),
-            benchmark,
-            n_boot=n_boot,
-            seed=seed,
-            check_required=False,
-            weights=None if weights is None else weights[:, rows],
-        )
-        for name, rows in sorted(table.groupby("subset", sort=True).indices.items())
-    }
-    finish = getattr(benchmark, "finish_figures", None)  # figures without intervals, reasons for null figures
-    if finish is not None:
-        finish(overall, table)
-        for name, part in table.groupby("subset", sort=True):
-            finish(subsets[name], part)
-    out: dict[str, Any] = {"overall": overall, "subsets": subsets}
-    reasons = pop_reasons(overall, *subsets.values())
-    if reasons:  # why a figure is null, in words (beside the figures, which are numbers)
-        out["reasons"] = reasons
-    return out
-
-
-def pop_reasons(overall: dict[str, Any], *others: dict[str, Any]) -> dict[str, str]:
-    """Take the ``<figure>_reason`` texts out of figure sets; the overall set's, by figure."""
-    reasons = {k.removesuffix("_reason"): overall.pop(k) for k in [k for k in overall if k.endswith("_reason")]}
-    for figs in others:
-        for k in [k for k in figs if k.endswith("_reason")]:
-            reasons.setdefault(k.removesuffix("_reason"), figs.pop(k))
-    return reasons
+def decode_record(rec: Mapping[str, Any], lineno: int) -> dict[str, Any] | None:
+    """One record as a scoring row, or None where :func:`validate_row` would refuse it (a reader that
+    shows what it can, the dashboard, skips such a line and counts it)."""
+    try:
+        return validate_row(rec, None, {"path": "", "record": f"line {lineno}"})
+    except InputError:
+        return None

@@ -9,7 +9,6 @@ interval. See :class:`Figure`.
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from j1eval.intervals import clopper_pearson, plain_count
+from j1eval.orders import single_order_by_rule
+from j1eval.score.figures import Figure, Ratio
+from j1eval.score.intervals import N_BOOTSTRAP, clopper_pearson, plain_count
 from j1eval.types import ORDERS, Order, Pair
 
 if TYPE_CHECKING:
     from j1eval.benchmarks.base import Benchmark
 
-N_BOOTSTRAP = 1000
 CI_LEVEL = 0.95
 
 #: Generic figures, in the order they are reported.
@@ -44,51 +44,6 @@ GENERIC_FIGURES = (
     "order_shift",
     "acc_prob_avg",
 )
-
-
-#: The per-pair correctness column of :func:`pair_table` for each J1 protocol
-#: ("single": one seeded random order; "consistent": correct in both orders).
-PROTOCOL_COLUMNS = {"single": "correct_single", "consistent": "correct_both"}
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A score = weighted mean over groups of the mean of per-pair values.
-
-    ``values`` is aligned with the scoring table's rows (NaN = the pair does not
-    count). ``groups`` gives each pair's group (None: one group, a plain mean);
-    ``weights`` each group's weight (None: equal weights), renormalised over the
-    groups present. When a group in ``required`` has no pair, the figure is
-    incomplete: the scorer reports it as None with the present-groups value beside it.
-    """
-
-    values: pd.Series
-    groups: pd.Series | None = None
-    weights: Mapping[str, float] | None = None
-    required: frozenset[str] = frozenset()
-
-
-def single_order(pair_id: str, seed: int) -> Order:
-    """J1's single random order for a pair: a seeded hash, stable across runs and machines."""
-    digest = hashlib.sha256(f"{seed}:{pair_id}".encode()).digest()
-    return "ab" if digest[0] % 2 == 0 else "ba"
-
-
-@dataclass(frozen=True)
-class Ratio:
-    """A pooled ratio: sum(num) / sum(den) within each group (den counts, e.g. judgments)."""
-
-    num: pd.Series
-    den: pd.Series
-    groups: pd.Series | None = None
-    weights: Mapping[str, float] | None = None
-    required: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, figure: Figure) -> Ratio:
-        values = figure.values.astype(float)
-        present = values.notna()
-        return cls(values.where(present, 0.0), present.astype(float), figure.groups, figure.weights, figure.required)
 
 
 def pair_table(
@@ -147,8 +102,8 @@ def pair_table(
             table[f"p_a_{order}"] = np.array(
                 [np.nan if c is _ABSENT or _clean(c[2]) is None else float(c[2]) for c in cells], dtype=float
             )
-    dataset_order = getattr(benchmark, "single_order", "seeded") == "dataset"  # PPE: the file's order, "ab"
-    chosen = np.array(["ab" if dataset_order else single_order(pid, seed) for pid in table["pair_id"]], dtype=object)
+    rule = getattr(benchmark, "single_order", "seeded")  # PPE: "dataset", the file's order ("ab")
+    chosen = np.array([single_order_by_rule(pid, seed, rule) for pid in table["pair_id"]], dtype=object)
     # The seeded order where the pair has it; otherwise the one order that was judged.
     chosen = np.where(
         chosen == "ab", np.where(table["judged_ab"], "ab", "ba"), np.where(table["judged_ba"], "ba", "ab")
