@@ -141,7 +141,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         frame, notes = import_judgments(args.import_from, args.judgments, by_id, bench=args.bench, seed=args.seed)
     else:
         frame = read_judgments(args.judgments, pair_ids=known, bench=args.bench)
-    judged = set(frame["pair_id"])
+    judged = set(frame["pair_id"].unique().tolist())  # unique first: one Python string per pair, not per line
     pairs = [p for p in data.pairs if p.pair_id in judged or str(p.meta.get("prompt_id")) in judged]
     rows: dict[str, Any] = {}  # the per-pair table behind the figures, for OUT/pairs.parquet
     results = {

@@ -125,13 +125,18 @@ def hashes(files: Iterable[Path]) -> dict[str, str]:
 # --------------------------------------------------------------------------- fields
 
 
+_ABSENT: Any = object()  # a field that is not in its record
+
+
 def field(
     rec: Record, name: str, where: object, loc: str, kind: type | tuple[type, ...] = str, nullable: bool = False
 ) -> Any:
     """``rec[name]``, checked present, not null (unless ``nullable``) and of type ``kind`` (a bool is not an int)."""
-    if name not in rec:
+    value = rec.get(name, _ABSENT)
+    if type(value) is kind:  # the common case, settled by one check (a bool is never ``kind`` int here)
+        return value
+    if value is _ABSENT:
         raise InputError("missing", path=where, record=loc, field=name)
-    value = rec[name]
     if value is None:
         if nullable:
             return None
@@ -162,15 +167,18 @@ class UniqueIds:
     """Rejects a pair id seen before, naming both places."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
+        self._seen: dict[str, tuple[object, str]] = {}  # id -> (file, record), put in words only for an error
 
     def add(self, pair_id: str, where: object, loc: str, name: str = "pair_id") -> None:
         first = self._seen.get(pair_id)
         if first is not None:
             raise InputError(
-                f"duplicate pair id {pair_id!r} (first seen at {first})", path=where, record=loc, field=name
+                f"duplicate pair id {pair_id!r} (first seen at {first[0]}, {first[1]})",
+                path=where,
+                record=loc,
+                field=name,
             )
-        self._seen[pair_id] = f"{where}, {loc}"
+        self._seen[pair_id] = (where, loc)
 
 
 # --------------------------------------------------------------------------- hub

@@ -11,6 +11,7 @@ Both take integer counts; ``level`` is the two-sided confidence (0.95 by default
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Iterable
@@ -78,6 +79,7 @@ def plain_count(num: Iterable[float], den: Iterable[float]) -> tuple[int, int] |
     return (int(a.sum()), n) if n else None
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of its counts: figures often share them
 def clopper_pearson(k: int, n: int, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
     """Exact (Clopper-Pearson) interval: Beta(a/2; k, n-k+1) to Beta(1-a/2; k+1, n-k), a = 1 - level."""
     k, n = _check(k, n, level)

@@ -107,7 +107,7 @@ def rows_from_bytes(data: bytes, known: Collection[str] | None = None, bench: st
     kept_ids = pair_id[keep]
     if kept_ids.isna().any() or not (kept_ids.astype(str).str.len() > 0).all():
         return None
-    if known is not None and not pair_id[keep].isin(known).all():
+    if known is not None and not _all_known(table.column("pair_id"), keep, known):
         return None
     if not order[keep].isin(ORDERS).all():
         return None
@@ -149,6 +149,16 @@ def rows_from_bytes(data: bytes, known: Collection[str] | None = None, bench: st
         }
     )[keep]
     return frame.reset_index(drop=True)
+
+
+def _all_known(pair_ids: pa.ChunkedArray, keep: np.ndarray, known: Collection[str]) -> bool:
+    """Whether every kept row's pair id is one of ``known`` (an Arrow lookup: no Python string per row)."""
+    import pyarrow.compute as pc
+
+    if not keep.any():
+        return True
+    value_set = pa.array(list(known), type=pair_ids.type)
+    return bool(pc.is_in(pair_ids, value_set=value_set).to_numpy(zero_copy_only=False)[keep].all())
 
 
 def _samples(table: pa.Table, names: set[str], keep: np.ndarray, data: bytes, line_objects) -> np.ndarray | None:  # noqa: ANN001
