@@ -75,8 +75,22 @@ class Block(NamedTuple):
 
 def render(template: str, **fields: str) -> str:
     """Fill ``{name}`` placeholders in one pass: inserted text is never substituted again."""
-    pattern = re.compile(r"\{(" + "|".join(re.escape(k) for k in fields) + r")\}")
-    return pattern.sub(lambda m: fields[m.group(1)], template.rstrip("\n"))
+    return "".join(fields[text] if is_field else text for text, is_field in _template_pieces(template, tuple(fields)))
+
+
+@lru_cache(maxsize=64)
+def _template_pieces(template: str, names: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    """``template`` (trailing newlines off) cut at its ``{name}`` placeholders: (literal text, False)
+    and (name, True) in order; cut once per template, filled per prompt."""
+    pattern = re.compile(r"\{(" + "|".join(re.escape(k) for k in names) + r")\}")
+    text = template.rstrip("\n")
+    pieces: list[tuple[str, bool]] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        pieces += [(text[pos : m.start()], False), (m.group(1), True)]
+        pos = m.end()
+    pieces.append((text[pos:], False))
+    return tuple(pieces)
 
 
 @lru_cache(maxsize=32)

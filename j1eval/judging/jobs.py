@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any
 
 from j1eval.backends import Request
@@ -93,13 +94,28 @@ def make_jobs(
             ):
                 hashes = []
                 for part, prompt in enumerate(fmt.prompts(pair, pair_order)):
-                    h = _hash(json.dumps(list(prompt.messages), sort_keys=True))
+                    h = _hash(messages_json(prompt.messages))
                     prompts_by_hash.setdefault(h, Request(prompt, pair, pair_order, part))
                     hashes.append(h)
                 for sample in range(samples):
                     key = _hash(json.dumps([ident, name, pair.pair_id, pair_order, sample, hashes]))
                     jobs.append(Job(key, name, pair, pair_order, sample, hashes))
     return jobs, prompts_by_hash
+
+
+def messages_json(messages: Sequence[Mapping[str, Any]]) -> str:
+    """``json.dumps(list(messages), sort_keys=True)``, the text a prompt's hash is taken of; written out
+    directly for the usual {"role", "content"} messages (the same characters, without an encoder per call)."""
+    if all(
+        type(m) is dict and len(m) == 2 and type(m.get("content")) is str and type(m.get("role")) is str
+        for m in messages
+    ):
+        return (
+            "["
+            + ", ".join(f'{{"content": {_quoted(m["content"])}, "role": {_quoted(m["role"])}}}' for m in messages)
+            + "]"
+        )
+    return json.dumps(list(messages), sort_keys=True)
 
 
 def _hash(text: str) -> str:

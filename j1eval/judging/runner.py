@@ -12,17 +12,19 @@ skips every judgment already stored.
 
 from __future__ import annotations
 
+import gc
 import re
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from j1eval.backends import BackendDied, get_backend_class
+from j1eval.backends import BackendDied, Request, get_backend_class
 from j1eval.benchmarks import get_benchmark, resolve_data_dir
 from j1eval.errors import InputError, SetupError
 from j1eval.formats import Format, get_format
@@ -31,7 +33,7 @@ from j1eval.judging.checks import check_bench_data, setup_differences
 from j1eval.judging.config import Loaded, RunConfig
 from j1eval.judging.executors import open_backend
 from j1eval.judging.generation import generate
-from j1eval.judging.jobs import expand_benches, make_jobs, select_pairs
+from j1eval.judging.jobs import Job, expand_benches, make_jobs, select_pairs
 from j1eval.judging.lock import RunLock, read_only
 from j1eval.judging.manifest import build_manifest, now
 from j1eval.judging.reuse import fingerprint, reusable_results
@@ -82,6 +84,16 @@ def run(config: RunConfig) -> RunOutcome:
     """Run (or resume) a judge on benchmarks and write ``results.json``."""
     config.check()
     bench_names = expand_benches(config.benches)
+    spec, fmt = _judge(config)
+    loaded = _load(config, bench_names)
+    out_dir = Path(config.out) if config.out else default_out_dir(spec.name, bench_names)
+    identity = {**spec.identity(), "template_hash": fmt.template_hash}
+    with RunLock(out_dir):  # one writer per run directory, for the whole run
+        return _run_locked(config, spec, fmt, identity, loaded, out_dir)
+
+
+def _judge(config: RunConfig) -> tuple[JudgeSpec, Format]:
+    """The judge the command names, with its format's defaults where the command gave none."""
     temperature = config.temperature
     if config.samples > 1 and temperature is None:
         temperature = 1.0  # SC@N / Mean-Score@N need sampling (J1 samples at temperature 1.0)
@@ -107,19 +119,19 @@ def run(config: RunConfig) -> RunOutcome:
     if config.temperature is None and fmt.default_sampling:  # pointwise: sampled (J1), unless the command says
         given = {k: v for k, v in fmt.default_sampling.items() if getattr(config, k, None) is None}
         spec = replace(spec, sampling=replace(spec.sampling, **given))
+    return spec, fmt
+
+
+def _load(config: RunConfig, bench_names: Sequence[str]) -> Loaded:
+    """Each benchmark's data, checked, and the pairs the run covers."""
     data_dir = resolve_data_dir(config.data_dir)
     loaded: Loaded = {}
     for name in bench_names:
         bench = get_benchmark(name)
         data = bench.load(data_dir)
         check_bench_data(name, data)  # an empty data file never "succeeds" with 0 judgments
-        pairs = select_pairs(data.pairs, config.limit, config.sample, config.seed)
-        loaded[name] = (bench, data, pairs)
-
-    out_dir = Path(config.out) if config.out else default_out_dir(spec.name, bench_names)
-    identity = {**spec.identity(), "template_hash": fmt.template_hash}
-    with RunLock(out_dir):  # one writer per run directory, for the whole run
-        return _run_locked(config, spec, fmt, identity, loaded, out_dir)
+        loaded[name] = (bench, data, select_pairs(data.pairs, config.limit, config.sample, config.seed))
+    return loaded
 
 
 def _run_locked(
@@ -142,20 +154,50 @@ def _run_locked(
             )
 
     judgments_path = out_dir / JUDGMENTS_FILE
-    setup = build_manifest(config, spec, fmt, identity, loaded, previous, None)
+    setup = build_manifest(config, spec, fmt, identity, loaded, previous, model_revision=None)
     reused = reusable_results(out_dir, previous, setup, config.n_boot, judgments_path)
     if reused is not None and previous is not None:  # nothing changed since the last finished run
         return _reuse(out_dir, previous, config, *reused)
 
     pairs_by_bench = {name: pairs for name, (_bench, _data, pairs) in loaded.items()}
-    jobs, prompts = make_jobs(
-        pairs_by_bench, fmt, identity, order=config.order, seed=config.seed, samples=config.samples
-    )
+    with _long_lived() as settle:  # the pairs, then the jobs and prompts: alive until the run ends
+        jobs, prompts = make_jobs(
+            pairs_by_bench, fmt, identity, order=config.order, seed=config.seed, samples=config.samples
+        )
+        settle()
+        return _judge_and_score(config, spec, fmt, setup, loaded, out_dir, previous, jobs, prompts)
+
+
+@contextmanager
+def _long_lived() -> Iterator[Callable[[], None]]:
+    """Objects made so far, and those made before each call of the yielded function, live until the
+    run ends: the garbage collector leaves them out of its scans (gc.freeze) until then. A caller's
+    own freeze is left alone."""
+    if gc.get_freeze_count():
+        yield lambda: None
+        return
+    gc.freeze()
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+
+
+def _judge_and_score(
+    config: RunConfig,
+    spec: JudgeSpec,
+    fmt: Format,
+    manifest: dict[str, Any],
+    loaded: Loaded,
+    out_dir: Path,
+    previous: dict[str, Any] | None,
+    jobs: list[Job],
+    prompts: dict[str, Request],
+) -> RunOutcome:
     store = JudgmentStore(out_dir).open()
     try:
         pending = [job for job in jobs if job.key not in store.keys]
         n_cached = len(jobs) - len(pending)
-        manifest = build_manifest(config, spec, fmt, identity, loaded, previous, model_revision=None)
         # The manifest is first written once the backend is up: a judge that fails to start
         # (no model, no server) leaves no claim on the directory.
         if pending:
@@ -173,6 +215,7 @@ def _run_locked(
                 engine = getattr(backend, "engine_info", None)  # vLLM: device, dtype, KV cache, threads, version
                 if engine is not None:
                     manifest["engine"] = engine
+                manifest["updated_at"] = now()
                 write_json(out_dir / MANIFEST_FILE, manifest)
                 generate(backend, spec, fmt, pending, prompts, store, config.progress, n_cached, len(jobs))
             except KeyboardInterrupt:
