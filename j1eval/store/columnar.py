@@ -15,6 +15,8 @@ present (or absent) in its line.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 from collections.abc import Collection
 from pathlib import Path
@@ -60,9 +62,7 @@ def rows_from_bytes(data: bytes, known: Collection[str] | None = None, bench: st
 
     if data.startswith(BOM):
         return None  # the exact reader refuses it, naming the file
-    try:
-        data.decode("utf-8")  # pyarrow lets invalid UTF-8 through inside strings; the exact reader does not
-    except UnicodeDecodeError:
+    if not _is_utf8(data):  # pyarrow lets invalid UTF-8 through inside strings; the exact reader does not
         return None
     if not data.endswith(b"\n") or b"\n\n" in data or data.startswith(b"\n") or b"\r" in data:
         return None  # a partial tail, blank lines or CR line ends: the exact reader decides
@@ -92,14 +92,19 @@ def rows_from_bytes(data: bytes, known: Collection[str] | None = None, bench: st
     if bench is not None:
         keep = cols["bench"].isna().to_numpy() | (cols["bench"] == bench).to_numpy()
 
-    lines: list[bytes] | None = None
-
     def line_objects(rows: np.ndarray) -> list[dict] | None:
-        nonlocal lines
-        if lines is None:
-            lines = data.split(b"\n")
+        """The objects of lines ``rows`` (0-based, ascending), read one line at a time: no list of every line."""
+        wanted = iter(rows.tolist())
+        row = next(wanted, None)
+        found = []
+        for i, raw in enumerate(io.BytesIO(data)):
+            if i == row:
+                found.append(raw)
+                row = next(wanted, None)
+                if row is None:
+                    break
         try:
-            return [json.loads(lines[i]) for i in rows]
+            return [json.loads(raw) for raw in found]
         except ValueError:
             return None
 
@@ -149,6 +154,19 @@ def rows_from_bytes(data: bytes, known: Collection[str] | None = None, bench: st
         }
     )[keep]
     return frame.reset_index(drop=True)
+
+
+def _is_utf8(data: bytes, block: int = 1 << 24) -> bool:
+    """Whether ``data`` is UTF-8, decoded a block at a time (no copy of the whole file as text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), block):
+            decoder.decode(view[start : start + block])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _all_known(pair_ids: pa.ChunkedArray, keep: np.ndarray, known: Collection[str]) -> bool:
