@@ -16,12 +16,7 @@ from j1eval.judging.executors import ExecutorConfig
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="folder with one subfolder per benchmark (default: $J1EVAL_DATA_DIR, else the official sources)",
-    )
+    add_flags(parser, RunConfig, only={"data_dir"})  # run's --data-dir, for the commands that read data too
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 _KEY = "j1eval.flag"
@@ -31,9 +31,11 @@ def _flagged(cls: type) -> list[tuple[dataclasses.Field, dict[str, Any]]]:
     return [(f, f.metadata[_KEY]) for f in dataclasses.fields(cls) if _KEY in f.metadata]
 
 
-def add_flags(parser: argparse.ArgumentParser, cls: type) -> None:
-    """One flag per flagged field of ``cls``, its default the field's default."""
+def add_flags(parser: argparse.ArgumentParser, cls: type, only: Collection[str] | None = None) -> None:
+    """One flag per flagged field of ``cls`` (or of those named in ``only``), its default the field's default."""
     for field, meta in _flagged(cls):
+        if only is not None and field.name not in only:
+            continue
         name = meta["name"] or "--" + field.name.replace("_", "-")
         settings = dict(meta["settings"])
         if not settings.get("required") and field.default is not dataclasses.MISSING:
