@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 #: The per-pair correctness column of :func:`pair_table` for each J1 protocol
@@ -45,6 +46,9 @@ class Ratio:
 
     @classmethod
     def of(cls, figure: Figure) -> Ratio:
-        values = figure.values.astype(float)
-        present = values.notna()
-        return cls(values.where(present, 0.0), present.astype(float), figure.groups, figure.weights, figure.required)
+        """A mean over pairs as a pooled ratio: each pair with a value counts once."""
+        values = figure.values.to_numpy(dtype=float, na_value=np.nan)
+        present = ~np.isnan(values)
+        index = figure.values.index
+        num, den = pd.Series(np.where(present, values, 0.0), index=index), pd.Series(present.astype(float), index=index)
+        return cls(num, den, figure.groups, figure.weights, figure.required)

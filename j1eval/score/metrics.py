@@ -136,48 +136,54 @@ def _clean(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and value != value) else value
 
 
-def _response_picked(verdict: pd.Series, order: Order) -> pd.Series:
+def _response_picked(verdict: np.ndarray, order: Order) -> np.ndarray:
     first, second = (1.0, 2.0) if order == "ab" else (2.0, 1.0)
-    return pd.Series(np.select([verdict == "A", verdict == "B"], [first, second], np.nan), index=verdict.index)
+    return np.select([verdict == "A", verdict == "B"], [first, second], np.nan)
 
 
 def generic_figures(table: pd.DataFrame) -> dict[str, Ratio]:
-    """The benchmark-independent figures as ratios over the pair table."""
+    """The benchmark-independent figures as ratios over the pair table (computed on its columns'
+    arrays: one Series per figure at the end, not one per step)."""
     idx = table.index
-    both = table["judged_ab"] & table["judged_ba"]
-    pick_ab = _response_picked(table["verdict_ab"], "ab")
-    pick_ba = _response_picked(table["verdict_ba"], "ba")
-    decisive_both = pick_ab.notna() & pick_ba.notna()
-    flip = (decisive_both & (pick_ab != pick_ba)).astype(float).where(both)
+    judged = {o: table[f"judged_{o}"].to_numpy(dtype=bool) for o in ORDERS}
+    verdict = {o: table[f"verdict_{o}"].to_numpy(dtype=object) for o in ORDERS}
+    both = judged["ab"] & judged["ba"]
+    pick_ab = _response_picked(verdict["ab"], "ab")
+    pick_ba = _response_picked(verdict["ba"], "ba")
+    decisive_both = ~np.isnan(pick_ab) & ~np.isnan(pick_ba)
+    flip = np.where(both, (decisive_both & (pick_ab != pick_ba)).astype(float), np.nan)
 
     # Shi et al. (2024): consistent / (consistent + primacy + recency); pairs with a
     # missing verdict are left out, and so is a pair with one tie and one pick.
-    v_ab, v_ba = table["verdict_ab"], table["verdict_ba"]
+    v_ab, v_ba = verdict["ab"], verdict["ba"]
     consistent = (decisive_both & (pick_ab == pick_ba)) | ((v_ab == "tie") & (v_ba == "tie"))
     primacy = (v_ab == "A") & (v_ba == "A")
     recency = (v_ab == "B") & (v_ba == "B")
-    pc = pd.Series(np.where(consistent, 1.0, np.where(primacy | recency, 0.0, np.nan)), index=idx).where(both)
+    pc = np.where(both, np.where(consistent, 1.0, np.where(primacy | recency, 0.0, np.nan)), np.nan)
+    n_judged = judged["ab"].astype(float) + judged["ba"].astype(float)
 
-    judged = {o: table[f"judged_{o}"].astype(float) for o in ORDERS}
-    n_judged = judged["ab"] + judged["ba"]
+    def count(predicate) -> pd.Series:  # judgments (both orders) where predicate(order) holds
+        per_order = [(predicate(o) & judged[o]).astype(float) for o in ORDERS]
+        return pd.Series(per_order[0] + per_order[1], index=idx)
 
-    def count(predicate) -> pd.Series:
-        return sum((predicate(o) & table[f"judged_{o}"]).astype(float) for o in ORDERS)
+    def series(values: np.ndarray) -> pd.Series:
+        return pd.Series(values, index=idx)
 
-    decisive = count(lambda o: table[f"verdict_{o}"].isin(["A", "B"]))
+    decisive = count(lambda o: (verdict[o] == "A") | (verdict[o] == "B"))
     figures: dict[str, Ratio] = {
         "acc_ab": Ratio.of(Figure(table["correct_ab"])),
         "acc_ba": Ratio.of(Figure(table["correct_ba"])),
         "acc_consistent": Ratio.of(Figure(table["correct_both"])),
         "acc_single": Ratio.of(Figure(table["correct_single"])),
-        "flip_rate": Ratio.of(Figure(flip)),
-        "position_consistency": Ratio.of(Figure(pc)),
-        "slot_a_rate": Ratio(count(lambda o: table[f"verdict_{o}"] == "A"), decisive),
-        "tie_rate": Ratio(count(lambda o: table[f"verdict_{o}"] == "tie"), n_judged),
-        "parse_failure_rate": Ratio(count(lambda o: table[f"verdict_{o}"].isna()), n_judged),
+        "flip_rate": Ratio.of(Figure(series(flip))),
+        "position_consistency": Ratio.of(Figure(series(pc))),
+        "slot_a_rate": Ratio(count(lambda o: verdict[o] == "A"), decisive),
+        "tie_rate": Ratio(count(lambda o: verdict[o] == "tie"), series(n_judged)),
+        "parse_failure_rate": Ratio(count(lambda o: pd.isna(verdict[o])), series(n_judged)),
     }
     if "failure_ab" in table.columns:
-        figures["truncation_rate"] = Ratio(count(lambda o: table[f"failure_{o}"] == "truncated"), n_judged)
+        failure = {o: table[f"failure_{o}"].to_numpy(dtype=object) for o in ORDERS}
+        figures["truncation_rate"] = Ratio(count(lambda o: failure[o] == "truncated"), series(n_judged))
     if "p_a_ab" in table.columns:
         figures.update(probability_figures(table))
     return figures
@@ -261,6 +267,17 @@ def _poisson_thresholds() -> np.ndarray:
     return np.array(thresholds, dtype=np.uint64).astype(np.uint32)
 
 
+def _group_masks(ratio: Ratio, den: np.ndarray) -> dict[str, np.ndarray]:
+    """Each group's rows, by group name in sorted order: the groups with a count and those weighted
+    (``{"all": every row}`` for an ungrouped ratio). Groups are compared once each, not per row."""
+    if ratio.groups is None:
+        return {"all": np.ones(len(den), dtype=bool)}
+    codes, uniques = pd.factorize(ratio.groups.to_numpy(dtype=object), use_na_sentinel=True)
+    counted = set(np.unique(codes[(den > 0) & (codes >= 0)]).tolist())
+    names = sorted({str(u) for i, u in enumerate(uniques) if i in counted} | set(ratio.weights or {}))
+    return {g: np.isin(codes, [i for i, u in enumerate(uniques) if u == g]) for g in names}
+
+
 def _evaluate(
     ratios: Mapping[str, Ratio], n_boot: int, seed: int, boot_weights: np.ndarray | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -272,15 +289,9 @@ def _evaluate(
     for name, ratio in ratios.items():
         num = ratio.num.to_numpy(dtype=float)
         den = ratio.den.to_numpy(dtype=float)
-        if ratio.groups is None:
-            keys = np.zeros(len(num), dtype=object)
-            names = ["all"]
-            keys[:] = "all"
-        else:
-            keys = ratio.groups.to_numpy(dtype=object)
-            names = sorted({str(k) for k in keys[den > 0]} | set(ratio.weights or {}))
-        weights = dict(ratio.weights) if ratio.weights is not None else {g: 1.0 for g in names}
-        present = [g for g in names if g in weights and den[keys == g].sum() > 0]
+        masks = _group_masks(ratio, den)
+        weights = dict(ratio.weights) if ratio.weights is not None else {g: 1.0 for g in masks}
+        present = [g for g in masks if g in weights and den[masks[g]].sum() > 0]
         missing = sorted(g for g in ratio.required if g not in present)
         total = sum(weights[g] for g in present)
         if not present or total <= 0:
@@ -288,13 +299,13 @@ def _evaluate(
             continue
         value = 0.0
         for g in present:
-            mask = keys == g
+            mask = masks[g]
             value += weights[g] / total * num[mask].sum() / den[mask].sum()
             components.append(_Component(name, g, weights[g]))
             num_cols.append(np.where(mask, num, 0.0))
             den_cols.append(np.where(mask, den, 0.0))
         out[name] = {"value": float(value), "missing": missing}
-        one = keys == present[0]  # one group (no groups: "all"), 0/1 out of 1 per pair: an exact interval
+        one = masks[present[0]]  # one group (no groups: "all"), 0/1 out of 1 per pair: an exact interval
         if len(present) == 1 and (kn := plain_count(num[one], den[one])) is not None:
             out[name]["ci"] = list(clopper_pearson(*kn))
     if not components or n_boot <= 0:
