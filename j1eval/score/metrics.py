@@ -88,8 +88,9 @@ def pair_table(
     label_one = table["label"].to_numpy() == 1
     for order in ORDERS:
         cells = [found.get((pid, order), _ABSENT) for pid in ids]
-        judged = np.array([c is not _ABSENT for c in cells], dtype=bool)
-        verdict = np.array([None if c is _ABSENT else _clean(c[0]) for c in cells], dtype=object)
+        judged = np.fromiter((c is not _ABSENT for c in cells), dtype=bool, count=len(cells))
+        verdicts_of, failures_of, p_a_of = _cell_columns(cells)
+        verdict = verdicts_of
         good = np.where(label_one == (order == "ab"), "A", "B")
         bad = np.where(good == "A", "B", "A")
         is_good = (verdict == good).astype(float)
@@ -98,11 +99,10 @@ def pair_table(
         table[f"correct_{order}"] = np.where(judged, is_good, np.nan)
         table[f"points_{order}"] = np.where(judged, is_good - (verdict == bad), np.nan)
         if has_failure:  # failure classes are optional in a judgments file
-            table[f"failure_{order}"] = np.array([None if c is _ABSENT else _clean(c[1]) for c in cells], dtype=object)
+            table[f"failure_{order}"] = failures_of
         if has_p_a:  # P(slot A) under this order, where the judge gave one
-            table[f"p_a_{order}"] = np.array(
-                [np.nan if c is _ABSENT or _clean(c[2]) is None else float(c[2]) for c in cells], dtype=float
-            )
+            p_a_of[pd.isna(p_a_of)] = np.nan
+            table[f"p_a_{order}"] = p_a_of.astype(float)
     rule = getattr(benchmark, "single_order", "seeded")  # PPE: "dataset", the file's order ("ab")
     chosen = np.array([single_order_by_rule(pid, seed, rule) for pid in ids], dtype=object)
     # The seeded order where the pair has it; otherwise the one order that was judged.
@@ -120,7 +120,17 @@ def pair_table(
     return table
 
 
-_ABSENT: Any = object()  # marks an order that was not judged
+_ABSENT: Any = (None, None, None)  # the cell of an order that was not judged (told apart by identity)
+
+
+def _cell_columns(cells: list[tuple[Any, Any, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(verdict, failure, p_a) of each cell as object arrays, None for a missing value (None or NaN)."""
+    columns = []
+    for i in range(3):
+        column = np.fromiter([c[i] for c in cells], dtype=object, count=len(cells))
+        column[pd.isna(column)] = None
+        columns.append(column)
+    return columns[0], columns[1], columns[2]
 
 
 def _extra_columns(records: list[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
@@ -129,11 +139,6 @@ def _extra_columns(records: list[dict[str, Any]], index: pd.Index) -> pd.DataFra
     if all(list(r) == keys for r in records):
         return pd.DataFrame({k: [r[k] for r in records] for k in keys}, index=index)
     return pd.DataFrame(records, index=index)
-
-
-def _clean(value: Any) -> Any:
-    """None for missing values (None or NaN), else the value."""
-    return None if value is None or (isinstance(value, float) and value != value) else value
 
 
 def _response_picked(verdict: np.ndarray, order: Order) -> np.ndarray:

@@ -26,6 +26,8 @@ from j1eval import secrets
 from j1eval.errors import InputError, SetupError
 from j1eval.safe_io import iter_jsonl, os_reason, parse_json, read_json_object
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one judgment per line, as json.dumps(rec, ensure_ascii=False)
+
 JUDGMENTS_FILE = "judgments.jsonl"
 #: Judgments are flushed to the OS as each finishes (a killed run loses none); an fsync, which
 #: guards against a machine crash too, costs ~0.2 ms and is made at most this often, and at close.
@@ -121,7 +123,7 @@ class JudgmentStore:
         try:
             hide = secrets.remembered()  # an error message quoting a key: never on disk
             for rec in records:
-                line = json.dumps(rec, ensure_ascii=False)
+                line = _ENCODER.encode(rec)
                 self._fh.write((secrets.redact(line) if hide else line) + "\n")
                 if not failed_at_backend(rec):
                     self.keys.add(rec["key"])
