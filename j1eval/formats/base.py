@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 from collections.abc import Sequence
@@ -66,7 +65,9 @@ class Format:
         """
         parsed = self.parse(completion.text, completion.finish_reason)
         if completion.p_a is not None and parsed.failure != "backend_error":
-            return dataclasses.replace(parsed, p_a=completion.p_a)
+            return type(parsed)(
+                **{**vars(parsed), "p_a": completion.p_a}
+            )  # dataclasses.replace, without its introspection
         return parsed
 
     def combine(self, parts: Sequence[Parsed]) -> Parsed:

@@ -98,7 +98,7 @@ def make_jobs(
                     prompts_by_hash.setdefault(h, Request(prompt, pair, pair_order, part))
                     hashes.append(h)
                 for sample in range(samples):
-                    key = _hash(json.dumps([ident, name, pair.pair_id, pair_order, sample, hashes]))
+                    key = _hash(key_json(ident, name, pair.pair_id, pair_order, sample, hashes))
                     jobs.append(Job(key, name, pair, pair_order, sample, hashes))
     return jobs, prompts_by_hash
 
@@ -116,6 +116,16 @@ def messages_json(messages: Sequence[Mapping[str, Any]]) -> str:
             + "]"
         )
     return json.dumps(list(messages), sort_keys=True)
+
+
+def key_json(ident: str, bench: str, pair_id: str, order: str, sample: int, hashes: Sequence[str]) -> str:
+    """``json.dumps([ident, bench, pair_id, order, sample, hashes])``, the text a job's key is taken of;
+    written out directly when every part has its usual type (the same characters)."""
+    texts = (ident, bench, pair_id, order, *hashes)
+    if type(sample) is not int or not all(type(t) is str for t in texts):
+        return json.dumps([ident, bench, pair_id, order, sample, list(hashes)])
+    quoted = [_quoted(t) for t in texts]
+    return f"[{quoted[0]}, {quoted[1]}, {quoted[2]}, {quoted[3]}, {sample}, [{', '.join(quoted[4:])}]]"
 
 
 def _hash(text: str) -> str:

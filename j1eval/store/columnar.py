@@ -171,12 +171,18 @@ def _is_utf8(data: bytes, block: int = 1 << 24) -> bool:
 
 def _all_known(pair_ids: pa.ChunkedArray, keep: np.ndarray, known: Collection[str]) -> bool:
     """Whether every kept row's pair id is one of ``known`` (an Arrow lookup: no Python string per row)."""
+    return bool(in_strings(pair_ids, known)[keep].all()) if keep.any() else True
+
+
+def in_strings(column: pa.ChunkedArray | pd.Series, values: Collection[str]) -> np.ndarray:
+    """``column.isin(values)`` as a bool array, looked up in Arrow: no Python string per row."""
     import pyarrow.compute as pc
 
-    if not keep.any():
-        return True
-    value_set = pa.array(list(known), type=pair_ids.type)
-    return bool(pc.is_in(pair_ids, value_set=value_set).to_numpy(zero_copy_only=False)[keep].all())
+    array = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([pa.array(column, from_pandas=True)])
+    if array.type not in _STRING:
+        return np.asarray(pd.Series(array.to_pandas()).isin(values), dtype=bool)
+    value_set = pa.array(list(values), type=array.type)
+    return pc.fill_null(pc.is_in(array, value_set=value_set), False).to_numpy(zero_copy_only=False)
 
 
 def _samples(table: pa.Table, names: set[str], keep: np.ndarray, data: bytes, line_objects) -> np.ndarray | None:  # noqa: ANN001

@@ -16,7 +16,7 @@ import pandas as pd
 
 from j1eval.errors import InputError
 from j1eval.safe_io import iter_jsonl, parse_json
-from j1eval.store.columnar import read_rows
+from j1eval.store.columnar import in_strings, read_rows
 from j1eval.store.judgments import BACKEND_ERROR
 from j1eval.store.records import SCORING_COLUMNS, latest_rows, validate_row
 
@@ -51,7 +51,7 @@ def read_stored(path: Path, wanted: Collection[str], benches: Collection[str]) -
     """The latest stored judgment of each key in ``wanted``, checked, as a table."""
     frame = read_rows(path)
     if frame is not None:
-        frame = frame[frame["key"].isin(wanted)]
+        frame = frame[in_strings(frame["key"], wanted)]
         if not frame["bench"].isin(benches).all():
             frame = None  # the line-by-line reader names the line
     if frame is None:
