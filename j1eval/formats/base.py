@@ -65,9 +65,8 @@ class Format:
         """
         parsed = self.parse(completion.text, completion.finish_reason)
         if completion.p_a is not None and parsed.failure != "backend_error":
-            return type(parsed)(
-                **{**vars(parsed), "p_a": completion.p_a}
-            )  # dataclasses.replace, without its introspection
+            # dataclasses.replace(parsed, p_a=...), without its introspection on every judgment
+            return type(parsed)(**{**vars(parsed), "p_a": completion.p_a})
         return parsed
 
     def combine(self, parts: Sequence[Parsed]) -> Parsed:
