@@ -172,10 +172,12 @@ def _run_locked(
 def _long_lived() -> Iterator[Callable[[], None]]:
     """Objects made so far, and those made before each call of the yielded function, live until the
     run ends: the garbage collector leaves them out of its scans (gc.freeze) until then. A caller's
-    own freeze is left alone."""
+    own freeze is left alone. Garbage is collected first, so none is kept (an earlier model in a training
+    loop that evaluates each checkpoint, say)."""
     if gc.get_freeze_count():
         yield lambda: None
         return
+    gc.collect()
     gc.freeze()
     try:
         yield gc.freeze
