@@ -89,8 +89,7 @@ def pair_table(
     for order in ORDERS:
         cells = [found.get((pid, order), _ABSENT) for pid in ids]
         judged = np.fromiter((c is not _ABSENT for c in cells), dtype=bool, count=len(cells))
-        verdicts_of, failures_of, p_a_of = _cell_columns(cells)
-        verdict = verdicts_of
+        verdict, failure, p_a = _cell_columns(cells)
         good = np.where(label_one == (order == "ab"), "A", "B")
         bad = np.where(good == "A", "B", "A")
         is_good = (verdict == good).astype(float)
@@ -99,10 +98,10 @@ def pair_table(
         table[f"correct_{order}"] = np.where(judged, is_good, np.nan)
         table[f"points_{order}"] = np.where(judged, is_good - (verdict == bad), np.nan)
         if has_failure:  # failure classes are optional in a judgments file
-            table[f"failure_{order}"] = failures_of
+            table[f"failure_{order}"] = failure
         if has_p_a:  # P(slot A) under this order, where the judge gave one
-            p_a_of[pd.isna(p_a_of)] = np.nan
-            table[f"p_a_{order}"] = p_a_of.astype(float)
+            p_a[pd.isna(p_a)] = np.nan
+            table[f"p_a_{order}"] = p_a.astype(float)
     rule = getattr(benchmark, "single_order", "seeded")  # PPE: "dataset", the file's order ("ab")
     chosen = np.array([single_order_by_rule(pid, seed, rule) for pid in ids], dtype=object)
     # The seeded order where the pair has it; otherwise the one order that was judged.
