@@ -20,6 +20,7 @@ from typing import Any
 from j1eval.backends import Backend, Request, get_backend_class
 from j1eval.errors import InputError
 from j1eval.judges import JudgeSpec
+from j1eval.judging.jobs import messages_json
 from j1eval.store.judgments import BACKEND_ERROR, JudgmentStore, latest_records
 from j1eval.types import Completion, Pair, Prompt
 
@@ -95,7 +96,7 @@ class Generator:
         return self
 
     def key(self, step: Step) -> str:
-        messages = json.dumps(list(step.prompt.messages), sort_keys=True)
+        messages = messages_json(step.prompt.messages)  # the text run's prompt hash is taken of, too
         return text_hash(json.dumps([self.identity, step.stage, step.n, messages]))
 
     def backend(self) -> Backend:
